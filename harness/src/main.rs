@@ -1,0 +1,121 @@
+//! The `gaslab` command. Parses arguments and dispatches; the work lives in
+//! the modules named after each step of the flow.
+
+mod cli;
+mod error;
+mod fingerprint;
+mod profile;
+mod report;
+mod run;
+mod stats;
+mod store;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use error::{LabError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        }
+    };
+    std::process::exit(code);
+}
+
+fn dispatch(cli: Cli) -> Result<i32, LabError> {
+    match cli.command {
+        Command::Run {
+            profile,
+            results,
+            workers,
+        } => {
+            let profile = profile::Profile::load(&profile)?;
+            let workers = workers.unwrap_or_else(default_workers_dir);
+            let interrupted = Arc::new(AtomicBool::new(false));
+            let flag = interrupted.clone();
+            ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    eprintln!("\nsecond Ctrl-C: leaving now");
+                    std::process::exit(EXIT_INTERRUPTED);
+                }
+                eprintln!("\nCtrl-C: stopping; saving what was measured");
+            })
+            .map_err(|e| LabError::Other(format!("cannot install Ctrl-C handler: {e}")))?;
+            let outcome = run::run_profile(&profile, &workers, &results, interrupted.clone())?;
+            print!("{}", report::print_table(&outcome.content));
+            let failed = outcome
+                .content
+                .cells
+                .iter()
+                .filter(|c| c.status != store::CellStatus::Ok)
+                .count();
+            if failed > 0 {
+                println!(
+                    "{failed} of {} cells did not finish ok",
+                    outcome.content.cells.len()
+                );
+            }
+            println!("{}", outcome.path.display());
+            Ok(if interrupted.load(Ordering::SeqCst) {
+                EXIT_INTERRUPTED
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Show { file } => {
+            let set = store::load(&file)?;
+            print!("{}", report::print_table(&set.content));
+            Ok(EXIT_OK)
+        }
+        Command::Validate { files } => {
+            let mut bad = 0;
+            for file in &files {
+                match store::load(file) {
+                    Ok(set) => println!(
+                        "{}: ok (schema {}, {} cells, sha256 {})",
+                        file.display(),
+                        set.schema_version,
+                        set.content.cells.len(),
+                        &set.sha256[..16]
+                    ),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        bad += 1;
+                    }
+                }
+            }
+            Ok(if bad == 0 { EXIT_OK } else { EXIT_ERROR })
+        }
+        Command::Env { workers } => {
+            let workers = workers.unwrap_or_else(default_workers_dir);
+            let build = match run::identify(&workers, "system") {
+                Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),
+                _ => None,
+            };
+            let f = fingerprint::take(build.as_ref());
+            let mut out = serde_json::Map::new();
+            out.insert("machine_id".into(), fingerprint::machine_id(&f).into());
+            out.insert(
+                "fingerprint".into(),
+                serde_json::to_value(&f).expect("map serializes"),
+            );
+            println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Workers sit beside the `gaslab` binary in cargo's target directory.
+fn default_workers_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -1,0 +1,5 @@
+//! Rendering result sets for people.
+
+mod table;
+
+pub use table::print_table;

@@ -1,0 +1,104 @@
+//! `gaslab run`: plan the profile, run each cell in its own worker, keep
+//! everything measured, write one result set.
+
+mod provenance;
+mod worker;
+
+pub use provenance::{gaslab_info, utc_now};
+pub use worker::{identify, run_cell};
+
+use crate::error::Result;
+use crate::fingerprint;
+use crate::profile::{plan, Profile};
+use crate::store::{self, CellResult, CellStatus, ProfileInfo, ResultContent};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub struct RunOutcome {
+    pub path: PathBuf,
+    pub content: ResultContent,
+}
+
+/// Runs every planned cell of `profile` and writes the result set under
+/// `results/<machine-id>/`. A Ctrl-C stops the matrix; what was measured is
+/// written, marked incomplete.
+pub fn run_profile(
+    profile: &Profile,
+    workers: &Path,
+    results: &Path,
+    interrupted: Arc<AtomicBool>,
+) -> Result<RunOutcome> {
+    let cells = plan(profile)?;
+    let build = match identify(workers, "system") {
+        Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),
+        _ => None,
+    };
+    let fingerprint_start = fingerprint::take(build.as_ref());
+    let machine_id = fingerprint::machine_id(&fingerprint_start);
+    let started_at = utc_now();
+
+    let total_samples: u64 = cells.iter().map(|c| c.spec.samples as u64).sum();
+    let bar = ProgressBar::new(total_samples).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} samples, ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+
+    let mut results_out: Vec<CellResult> = Vec::with_capacity(cells.len());
+    for (i, cell) in cells.iter().enumerate() {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        bar.set_message(format!("cell {}/{}: {}", i + 1, cells.len(), cell.key()));
+        let result = run_cell(workers, cell, &interrupted, || bar.inc(1));
+        // A failed cell's unmeasured samples will never come: keep the ETA honest.
+        let missing = cell.spec.samples as u64 - result.measured().count() as u64;
+        bar.inc(missing);
+        if result.status != CellStatus::Ok {
+            bar.println(format!(
+                "cell {} {}: {}",
+                cell.key(),
+                result.status.label(),
+                reason(&result.status)
+            ));
+        }
+        results_out.push(result);
+    }
+    bar.finish_and_clear();
+    let complete = !interrupted.load(Ordering::SeqCst) && results_out.len() == cells.len();
+
+    let info = gaslab_info();
+    let content = ResultContent {
+        profile: ProfileInfo {
+            name: profile.name().to_string(),
+            path: profile.path.display().to_string(),
+            sha256: profile.sha256(),
+        },
+        machine_id: machine_id.clone(),
+        started_at: started_at.clone(),
+        finished_at: utc_now(),
+        complete,
+        fingerprint_start,
+        fingerprint_end: fingerprint::take(build.as_ref()),
+        cells: results_out,
+        gaslab: info.clone(),
+    };
+    let stem = format!(
+        "{}_{}",
+        started_at.replace([':', '-'], ""),
+        &info.commit[..info.commit.len().min(12)]
+    );
+    let path = store::write_new(&results.join(&machine_id), &stem, content.clone())?;
+    Ok(RunOutcome { path, content })
+}
+
+fn reason(status: &CellStatus) -> &str {
+    match status {
+        CellStatus::Failed { reason } | CellStatus::TimedOut { reason } => reason,
+        CellStatus::Interrupted => "interrupted by Ctrl-C",
+        CellStatus::Ok => "",
+    }
+}

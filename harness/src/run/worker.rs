@@ -1,0 +1,258 @@
+//! Running one cell in its own worker process, with a deadline, and turning
+//! whatever happens (success, crash, hang, bad output, Ctrl-C) into a
+//! `CellResult` that keeps every sample that arrived.
+
+use crate::profile::PlannedCell;
+use crate::store::{CellResult, CellStatus};
+use gaslab_protocol::{worker_binary, WorkerMessage};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const POLL: Duration = Duration::from_millis(50);
+const STDERR_TAIL_BYTES: usize = 4000;
+
+/// Runs `cell` with the worker binary found in `workers`. `on_sample` is
+/// called for each measured sample (for the progress bar).
+pub fn run_cell(
+    workers: &Path,
+    cell: &PlannedCell,
+    interrupted: &AtomicBool,
+    mut on_sample: impl FnMut(),
+) -> CellResult {
+    let mut result = CellResult {
+        key: cell.key(),
+        spec: cell.spec.clone(),
+        allocator: cell.allocator.clone(),
+        allocator_identity: None,
+        build: None,
+        status: CellStatus::Failed {
+            reason: "worker did not report".into(),
+        },
+        setup_ns: None,
+        info: Default::default(),
+        samples: Vec::new(),
+        allocator_stats: Default::default(),
+        stderr_tail: None,
+    };
+    let binary = workers.join(worker_binary(&cell.allocator));
+    let mut child = match Command::new(&binary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: Ctrl-C reaches the harness, which decides.
+        .process_group(0)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            result.status = CellStatus::Failed {
+                reason: format!("cannot start {}: {e}", binary.display()),
+            };
+            return result;
+        }
+    };
+    let spec = serde_json::to_string(&cell.spec).expect("cell specs serialize");
+    if let Some(mut stdin) = child.stdin.take() {
+        // A worker that dies before reading is reported by its exit below.
+        let _ = stdin.write_all(spec.as_bytes());
+    }
+    let stderr = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = e.read_to_end(&mut buf);
+            buf
+        })
+    });
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let deadline = Instant::now() + cell.timeout;
+    let mut outcome: Option<CellStatus> = None;
+    let mut saw_done = false;
+    let mut worker_error: Option<String> = None;
+    loop {
+        if interrupted.load(Ordering::SeqCst) {
+            kill(&mut child);
+            outcome = Some(CellStatus::Interrupted);
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            kill(&mut child);
+            outcome = Some(CellStatus::TimedOut {
+                reason: format!(
+                    "no result within the cell's timeout of {:.1} s ({} of {} samples measured)",
+                    cell.timeout.as_secs_f64(),
+                    result.measured().count(),
+                    cell.spec.samples
+                ),
+            });
+            break;
+        }
+        match rx.recv_timeout(POLL.min(deadline - now)) {
+            Ok(Ok(line)) => match serde_json::from_str::<WorkerMessage>(&line) {
+                Ok(WorkerMessage::Hello {
+                    allocator, build, ..
+                }) => {
+                    result.allocator_identity = Some(allocator);
+                    result.build = Some(build);
+                }
+                Ok(WorkerMessage::Setup { setup_ns, info }) => {
+                    result.setup_ns = Some(setup_ns);
+                    result.info = info;
+                }
+                Ok(WorkerMessage::Sample(s)) => {
+                    if !s.warmup {
+                        on_sample();
+                    }
+                    result.samples.push(s);
+                }
+                Ok(WorkerMessage::Done { allocator_stats }) => {
+                    result.allocator_stats = allocator_stats;
+                    saw_done = true;
+                }
+                Ok(WorkerMessage::Error { message }) => worker_error = Some(message),
+                Err(e) => {
+                    kill(&mut child);
+                    outcome = Some(CellStatus::Failed {
+                        reason: format!(
+                            "worker wrote a line that is not protocol JSON ({e}): {}",
+                            truncate(&line, 200)
+                        ),
+                    });
+                    break;
+                }
+            },
+            Ok(Err(e)) => {
+                kill(&mut child);
+                outcome = Some(CellStatus::Failed {
+                    reason: format!("reading worker output: {e}"),
+                });
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+
+    let exit = child.wait();
+    let stderr_text = stderr
+        .and_then(|h| h.join().ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    result.status = match outcome {
+        Some(status) => status,
+        None => match (exit, worker_error) {
+            (_, Some(message)) => CellStatus::Failed { reason: message },
+            (Ok(status), None) if status.success() && saw_done => verify_identity(&result),
+            (Ok(status), None) => CellStatus::Failed {
+                reason: describe_exit(status, saw_done),
+            },
+            (Err(e), None) => CellStatus::Failed {
+                reason: format!("waiting for the worker: {e}"),
+            },
+        },
+    };
+    if result.status != CellStatus::Ok && !stderr_text.trim().is_empty() {
+        let start = stderr_text.len().saturating_sub(STDERR_TAIL_BYTES);
+        let start = (start..stderr_text.len())
+            .find(|&i| stderr_text.is_char_boundary(i))
+            .unwrap_or(0);
+        result.stderr_tail = Some(stderr_text[start..].to_string());
+    }
+    result
+}
+
+/// A cell whose worker ran another allocator than asked, or whose samples
+/// disagree, must not pass as ok.
+fn verify_identity(result: &CellResult) -> CellStatus {
+    match &result.allocator_identity {
+        Some(id) if id.name == result.allocator => {}
+        Some(id) => {
+            return CellStatus::Failed {
+                reason: format!(
+                    "asked for allocator `{}` but the worker's allocator answered `{}` ({})",
+                    result.allocator, id.name, id.evidence
+                ),
+            }
+        }
+        None => {
+            return CellStatus::Failed {
+                reason: "worker never said which allocator it runs".into(),
+            }
+        }
+    }
+    if result.measured().count() != result.spec.samples {
+        return CellStatus::Failed {
+            reason: format!(
+                "worker finished with {} of {} samples",
+                result.measured().count(),
+                result.spec.samples
+            ),
+        };
+    }
+    CellStatus::Ok
+}
+
+fn describe_exit(status: std::process::ExitStatus, saw_done: bool) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (_, Some(sig)) => format!("worker was killed by signal {sig} ({})", signal_name(sig)),
+        (Some(0), _) if !saw_done => "worker exited without finishing its samples".into(),
+        (Some(code), _) => format!("worker exited with status {code}"),
+        (None, None) => "worker ended for an unknown reason".into(),
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGSEGV => "segmentation fault",
+        libc::SIGABRT => "abort",
+        libc::SIGKILL => "killed",
+        libc::SIGBUS => "bus error",
+        libc::SIGILL => "illegal instruction",
+        libc::SIGFPE => "floating point exception",
+        libc::SIGTERM => "terminated",
+        _ => "signal",
+    }
+}
+
+fn kill(child: &mut Child) {
+    // The whole process group: a worker's own helper threads or children go too.
+    // SAFETY: plain syscall on a pid we own.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    let _ = child.kill();
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Asks a worker binary who it is, without running a cell.
+pub fn identify(workers: &Path, allocator: &str) -> Result<WorkerMessage, String> {
+    let binary = workers.join(worker_binary(allocator));
+    let out = Command::new(&binary)
+        .arg("--identify")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or("");
+    serde_json::from_str(line)
+        .map_err(|e| format!("{}: unexpected identify output ({e})", binary.display()))
+}

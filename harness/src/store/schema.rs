@@ -1,0 +1,109 @@
+//! The shape of a result set on disk.
+
+use gaslab_protocol::{AllocatorIdentity, CellSpec, Sample, WorkerBuild};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What is written: the content and the sha256 of its canonical JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSet {
+    pub schema_version: u32,
+    pub sha256: String,
+    pub content: ResultContent,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ResultContent {
+    pub gaslab: GaslabInfo,
+    pub profile: ProfileInfo,
+    pub machine_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// False when the run was interrupted: what was measured is kept.
+    pub complete: bool,
+    /// Fingerprints taken before the first and after the last cell.
+    pub fingerprint_start: BTreeMap<String, String>,
+    pub fingerprint_end: BTreeMap<String, String>,
+    pub cells: Vec<CellResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GaslabInfo {
+    pub version: String,
+    pub commit: String,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileInfo {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CellStatus {
+    Ok,
+    Failed {
+        reason: String,
+    },
+    TimedOut {
+        reason: String,
+    },
+    /// Ctrl-C arrived while (or before) the cell ran.
+    Interrupted,
+}
+
+impl CellStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            CellStatus::Ok => "ok",
+            CellStatus::Failed { .. } => "failed",
+            CellStatus::TimedOut { .. } => "timed out",
+            CellStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CellResult {
+    pub key: String,
+    pub spec: CellSpec,
+    /// The allocator the profile asked for.
+    pub allocator: String,
+    /// What the worker's allocator said it is.
+    pub allocator_identity: Option<AllocatorIdentity>,
+    pub build: Option<WorkerBuild>,
+    pub status: CellStatus,
+    pub setup_ns: Option<u64>,
+    pub info: BTreeMap<String, String>,
+    /// Every sample, warm-up included (marked), in order.
+    pub samples: Vec<Sample>,
+    pub allocator_stats: BTreeMap<String, u64>,
+    /// The last lines the worker wrote to stderr, for failed cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_tail: Option<String>,
+}
+
+impl CellResult {
+    /// Measured (non-warm-up) samples.
+    pub fn measured(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter().filter(|s| !s.warmup)
+    }
+
+    /// gas/s of each measured sample.
+    pub fn gas_per_sec(&self) -> Vec<f64> {
+        self.measured()
+            .filter(|s| s.wall_ns > 0)
+            .map(|s| s.gas as f64 * 1e9 / s.wall_ns as f64)
+            .collect()
+    }
+}

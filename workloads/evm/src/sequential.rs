@@ -1,0 +1,98 @@
+//! The reference executor: revm, one transaction after another.
+
+use crate::output::{AccountChange, BlockOutput, Receipt};
+use crate::{Block, ExecutionError, PreState};
+use revm::context::result::EVMError;
+use revm::context::{CfgEnv, Context};
+use revm::database::{AccountState, CacheDB};
+use revm::database_interface::DatabaseRef;
+use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
+use revm::primitives::Address;
+use std::collections::BTreeMap;
+
+/// Executes `block` on top of `pre`, leaving `pre` untouched.
+pub fn execute_sequential(block: &Block, pre: &PreState) -> Result<BlockOutput, ExecutionError> {
+    let ctx = &block.context;
+    let mut cfg = CfgEnv::new_with_spec(ctx.spec);
+    cfg.chain_id = ctx.chain_id;
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(pre))
+        .with_block(ctx.env.clone())
+        .with_cfg(cfg)
+        .build_mainnet();
+
+    let mut receipts = Vec::with_capacity(block.transactions.len());
+    let mut cumulative = 0u64;
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let result = evm.transact_commit(tx.clone()).map_err(|e| match e {
+            EVMError::Transaction(t) => ExecutionError::InvalidTransaction {
+                index,
+                reason: t.to_string(),
+            },
+            other => ExecutionError::Database {
+                index,
+                reason: other.to_string(),
+            },
+        })?;
+        let gas_used = result.tx_gas_used();
+        cumulative += gas_used;
+        if cumulative > ctx.env.gas_limit {
+            return Err(ExecutionError::BlockGasLimit {
+                index,
+                used: cumulative,
+                limit: ctx.env.gas_limit,
+            });
+        }
+        receipts.push(Receipt {
+            success: result.is_success(),
+            gas_used,
+            cumulative_gas_used: cumulative,
+            logs: result.into_logs(),
+        });
+    }
+
+    let db = &evm.ctx.journaled_state.database;
+    Ok(BlockOutput {
+        receipts,
+        changes: state_diff(db, pre),
+        gas_used: cumulative,
+    })
+}
+
+/// Every account whose state after the block differs from `pre`.
+pub(crate) fn state_diff(
+    db: &CacheDB<&PreState>,
+    pre: &PreState,
+) -> BTreeMap<Address, AccountChange> {
+    let mut changes = BTreeMap::new();
+    for (address, account) in &db.cache.accounts {
+        let before = (&pre).basic_ref(*address).unwrap_or_default();
+        let storage_cleared = account.account_state == AccountState::StorageCleared;
+        let storage: BTreeMap<_, _> = account
+            .storage
+            .iter()
+            .filter(|(slot, value)| storage_cleared || pre.storage_slot(address, slot) != **value)
+            .map(|(slot, value)| (*slot, *value))
+            .collect();
+        let info = &account.info;
+        let (balance, nonce, code_hash) = (info.balance, info.nonce, info.code_hash);
+        let unchanged_info = match &before {
+            Some(b) => b.balance == balance && b.nonce == nonce && b.code_hash == code_hash,
+            None => account.account_state == AccountState::NotExisting || info.is_empty(),
+        };
+        if unchanged_info && storage.is_empty() && !storage_cleared {
+            continue;
+        }
+        changes.insert(
+            *address,
+            AccountChange {
+                balance,
+                nonce,
+                code_hash,
+                storage_cleared,
+                storage,
+            },
+        );
+    }
+    changes
+}

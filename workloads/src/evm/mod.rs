@@ -1,0 +1,4 @@
+//! EVM workloads: generated blocks executed by `gaslab-evm`.
+
+pub mod chain;
+pub mod transfers;
