@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end test of the fleet playbooks against this machine: provision
+# twice (the second run must change nothing), then the real nightly.yml with
+# the smoke profile (kernel, scx and reboots skipped), collecting into a
+# temporary results dir and writing the report. Prints each PLAY RECAP.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$here/.." && pwd)
+cd "$here"
+export ANSIBLE_CONFIG="$here/ansible.cfg"
+export ANSIBLE_NOCOLOR=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+inv=inventory/localhost.yml
+
+recap() { sed -n '/PLAY RECAP/,$p' "$1"; }
+
+echo "== provision (first run)"
+ansible-playbook -i "$inv" playbooks/provision.yml >"$tmp/provision1.log" 2>&1 || { cat "$tmp/provision1.log"; exit 1; }
+recap "$tmp/provision1.log"
+echo "== provision (second run: must report changed=0)"
+ansible-playbook -i "$inv" playbooks/provision.yml >"$tmp/provision2.log" 2>&1 || { cat "$tmp/provision2.log"; exit 1; }
+recap "$tmp/provision2.log"
+grep -Eq 'localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$tmp/provision2.log" \
+  || { echo "FAIL: the second provisioning run changed something"; exit 1; }
+
+echo "== tune is reversible: THP to 'never', then teardown restores it"
+before=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled)
+ansible-playbook -i "$inv" playbooks/provision.yml -e tune_thp=never >"$tmp/tune.log" 2>&1 || { cat "$tmp/tune.log"; exit 1; }
+during=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled)
+ansible-playbook -i "$inv" playbooks/teardown.yml >"$tmp/teardown.log" 2>&1 || { cat "$tmp/teardown.log"; exit 1; }
+after=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled)
+echo "THP: before=$before during=$during after=$after"
+[ "$during" = never ] && [ "$after" = "$before" ] || { echo "FAIL: THP was not applied and restored"; exit 1; }
+
+echo "== nightly against localhost"
+commit=$(git -C "$repo" rev-parse HEAD)
+set +e
+ansible-playbook -i "$inv" playbooks/nightly.yml \
+  -e gaslab_repo="$repo" -e gaslab_commit="$commit" \
+  -e gaslab_home="$tmp/home" -e gaslab_cargo_target_dir="$repo/target" \
+  -e gaslab_profile=profiles/smoke.toml -e gaslab_skip_kernel=true \
+  -e gaslab_controller_results="$tmp/results" -e gaslab_controller_report="$tmp/report" \
+  -e gaslab_controller_bin="$repo/target/release/gaslab" \
+  >"$tmp/nightly.log" 2>&1
+rc=$?
+set -e
+recap "$tmp/nightly.log"
+# A regression across nights is a legitimate non-zero; a broken play is not.
+grep -Eq 'localhost +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0' "$tmp/nightly.log" \
+  || { cat "$tmp/nightly.log"; echo "FAIL: nightly.yml failed (rc=$rc)"; exit 1; }
+sets=$(find "$tmp/results" -name '*.json' | wc -l)
+[ "$sets" -ge 1 ] || { echo "FAIL: no result set collected"; exit 1; }
+"$repo/target/release/gaslab" validate $(find "$tmp/results" -name '*.json')
+[ -s "$tmp/report/index.html" ] || { echo "FAIL: no report written"; exit 1; }
+echo "nightly: $sets result set(s) collected, report at report/index.html, exit $rc"
+echo "ansible localhost: 1 passed, 0 failed"
