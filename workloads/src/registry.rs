@@ -1,5 +1,7 @@
 //! From a cell spec to a ready workload.
 
+use crate::evm::amm::AmmWorkload;
+use crate::evm::erc20::Erc20Workload;
 use crate::evm::transfers::TransfersWorkload;
 use crate::{Workload, WorkloadError};
 use gaslab_protocol::{workload_schema, CellSpec, ParamKind, ParamValue};
@@ -10,6 +12,8 @@ pub fn build(spec: &CellSpec) -> Result<Box<dyn Workload>, WorkloadError> {
     let spec = with_defaults(spec)?;
     match spec.workload.as_str() {
         "evm.transfers" => Ok(Box::new(TransfersWorkload::new(&spec)?)),
+        "evm.erc20" => Ok(Box::new(Erc20Workload::new(&spec)?)),
+        "evm.amm" => Ok(Box::new(AmmWorkload::new(&spec)?)),
         other => Err(WorkloadError::UnknownWorkload(other.to_string())),
     }
 }
@@ -60,6 +64,33 @@ pub fn int_param(
         });
     }
     Ok(v)
+}
+
+/// Reads a required float parameter within `range`.
+pub fn float_param(
+    spec: &CellSpec,
+    name: &str,
+    range: std::ops::RangeInclusive<f64>,
+) -> Result<f64, WorkloadError> {
+    let v = spec.float(name).ok_or_else(|| WorkloadError::BadParam {
+        name: name.into(),
+        reason: "missing or not a number".into(),
+    })?;
+    if !range.contains(&v) {
+        return Err(WorkloadError::BadParam {
+            name: name.into(),
+            reason: format!("{v} is outside {}..={}", range.start(), range.end()),
+        });
+    }
+    Ok(v)
+}
+
+/// Reads a required text parameter.
+pub fn text_param<'a>(spec: &'a CellSpec, name: &str) -> Result<&'a str, WorkloadError> {
+    spec.text(name).ok_or_else(|| WorkloadError::BadParam {
+        name: name.into(),
+        reason: "missing or not text".into(),
+    })
 }
 
 #[cfg(test)]

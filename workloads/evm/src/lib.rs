@@ -6,11 +6,15 @@
 
 mod block;
 mod output;
+mod parallel;
 mod prestate;
 mod sequential;
 
 pub use block::{Block, BlockContext};
 pub use output::{AccountChange, BlockOutput, Receipt};
+pub use parallel::{
+    dependency_headroom, execute_parallel, Fallback, Headroom, ParallelStats, MIN_PARALLEL_TXS,
+};
 pub use prestate::PreState;
 pub use sequential::execute_sequential;
 

@@ -60,6 +60,10 @@ impl PreState {
             .unwrap_or_default()
     }
 
+    pub(crate) fn code(&self, hash: &B256) -> Option<Bytecode> {
+        self.code.get(hash).cloned()
+    }
+
     pub fn accounts(&self) -> impl Iterator<Item = (&Address, &AccountInfo)> {
         self.accounts.iter()
     }

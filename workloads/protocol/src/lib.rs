@@ -192,30 +192,104 @@ pub struct WorkloadSchema {
 
 /// Every workload a worker can run. The workers' registry is tested against
 /// this list, so the harness can reject an unknown name or parameter early.
-pub const WORKLOADS: &[WorkloadSchema] = &[WorkloadSchema {
-    name: "evm.transfers",
-    doc: "A block of plain ETH value transfers, executed on revm",
-    params: &[
-        ParamSchema {
-            name: "txs",
-            kind: ParamKind::Int,
-            default: Some("1000"),
-            doc: "transactions in the block",
-        },
-        ParamSchema {
-            name: "seed",
-            kind: ParamKind::Int,
-            default: Some("1"),
-            doc: "generator seed",
-        },
-        ParamSchema {
-            name: "slowdown_pct",
-            kind: ParamKind::Float,
-            default: Some("0"),
-            doc: "calibrated extra work per iteration, in percent",
-        },
-    ],
-}];
+pub const WORKLOADS: &[WorkloadSchema] = &[
+    WorkloadSchema {
+        name: "evm.transfers",
+        doc: "A block of plain ETH value transfers, executed on revm",
+        params: &[
+            ParamSchema {
+                name: "txs",
+                kind: ParamKind::Int,
+                default: Some("1000"),
+                doc: "transactions in the block",
+            },
+            ParamSchema {
+                name: "seed",
+                kind: ParamKind::Int,
+                default: Some("1"),
+                doc: "generator seed",
+            },
+            ParamSchema {
+                name: "slowdown_pct",
+                kind: ParamKind::Float,
+                default: Some("0"),
+                doc: "calibrated extra work per iteration, in percent",
+            },
+            ParamSchema {
+                name: "conflict",
+                kind: ParamKind::Float,
+                default: Some("0"),
+                doc: "fraction of transactions that share state (0..1)",
+            },
+            ParamSchema {
+                name: "executor",
+                kind: ParamKind::Text,
+                default: Some("sequential"),
+                doc: "`sequential` or `parallel` (Block-STM on the cell's threads)",
+            },
+        ],
+    },
+    WorkloadSchema {
+        name: "evm.erc20",
+        doc: "ERC-20 transfer calls on our own token contract, executed on revm",
+        params: &[
+            ParamSchema {
+                name: "txs",
+                kind: ParamKind::Int,
+                default: Some("1000"),
+                doc: "transactions in the block",
+            },
+            ParamSchema {
+                name: "seed",
+                kind: ParamKind::Int,
+                default: Some("1"),
+                doc: "generator seed",
+            },
+            ParamSchema {
+                name: "conflict",
+                kind: ParamKind::Float,
+                default: Some("0"),
+                doc: "fraction of transactions that share state (0..1)",
+            },
+            ParamSchema {
+                name: "executor",
+                kind: ParamKind::Text,
+                default: Some("sequential"),
+                doc: "`sequential` or `parallel` (Block-STM on the cell's threads)",
+            },
+        ],
+    },
+    WorkloadSchema {
+        name: "evm.amm",
+        doc: "Swaps on constant-product pools (our own contract), executed on revm",
+        params: &[
+            ParamSchema {
+                name: "txs",
+                kind: ParamKind::Int,
+                default: Some("1000"),
+                doc: "transactions in the block",
+            },
+            ParamSchema {
+                name: "seed",
+                kind: ParamKind::Int,
+                default: Some("1"),
+                doc: "generator seed",
+            },
+            ParamSchema {
+                name: "conflict",
+                kind: ParamKind::Float,
+                default: Some("0"),
+                doc: "fraction of transactions that share state (0..1)",
+            },
+            ParamSchema {
+                name: "executor",
+                kind: ParamKind::Text,
+                default: Some("sequential"),
+                doc: "`sequential` or `parallel` (Block-STM on the cell's threads)",
+            },
+        ],
+    },
+];
 
 pub fn workload_schema(name: &str) -> Option<&'static WorkloadSchema> {
     WORKLOADS.iter().find(|w| w.name == name)

@@ -1,10 +1,14 @@
 //! `evm.transfers`: a block of plain ETH value transfers.
+//!
+//! `conflict` is the fraction of transfers that share state: they all come
+//! from one sender (a nonce chain through the block) and go to one recipient.
 
 use super::chain::{block_context, call, random_address};
-use crate::registry::int_param;
+use super::executor::{BlockRun, Executor};
+use crate::registry::{float_param, int_param};
 use crate::{Iteration, Workload, WorkloadError};
-use gaslab_evm::revm::primitives::{Bytes, U256};
-use gaslab_evm::{execute_sequential, Block, PreState};
+use gaslab_evm::revm::primitives::{address, Address, Bytes, U256};
+use gaslab_evm::{Block, PreState};
 use gaslab_protocol::CellSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,19 +17,35 @@ use std::collections::BTreeMap;
 pub const TRANSFER_GAS: u64 = 21_000;
 /// Enough for one gigagas block and then some.
 pub const MAX_TXS: i64 = 100_000;
+pub const SHARED_SENDER: Address = address!("5a00000000000000000000000000000000000001");
+pub const SHARED_RECIPIENT: Address = address!("5a00000000000000000000000000000000000002");
 
-/// A block of `txs` transfers from distinct senders to distinct recipients,
-/// and the pre-state that funds them. Deterministic in `seed`.
-pub fn generate(txs: usize, seed: u64) -> (Block, PreState) {
+/// A block of `txs` transfers and the pre-state that funds them; a
+/// `conflict` fraction share one sender and one recipient, the others are
+/// between fresh accounts. Deterministic in `seed`.
+pub fn generate(txs: usize, seed: u64, conflict: f64) -> (Block, PreState) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut pre = PreState::new();
     let mut transactions = Vec::with_capacity(txs);
     let funding = U256::from(10u128.pow(18));
+    pre.insert_account(SHARED_SENDER, funding * U256::from(txs), 0, Bytes::new());
+    let mut shared_nonce = 0;
     for _ in 0..txs {
+        let value = U256::from(rng.random_range(1..1_000_000_000_000_000u64));
+        if rng.random_bool(conflict) {
+            transactions.push(call(
+                SHARED_SENDER,
+                shared_nonce,
+                SHARED_RECIPIENT,
+                value,
+                TRANSFER_GAS,
+            ));
+            shared_nonce += 1;
+            continue;
+        }
         let sender = random_address(&mut rng);
         let recipient = random_address(&mut rng);
         pre.insert_account(sender, funding, 0, Bytes::new());
-        let value = U256::from(rng.random_range(1..1_000_000_000_000_000u64));
         transactions.push(call(sender, 0, recipient, value, TRANSFER_GAS));
     }
     let block = Block {
@@ -36,52 +56,44 @@ pub fn generate(txs: usize, seed: u64) -> (Block, PreState) {
 }
 
 pub struct TransfersWorkload {
-    block: Block,
-    pre: PreState,
+    run: BlockRun,
+    conflict: f64,
 }
 
 impl TransfersWorkload {
     pub fn new(spec: &CellSpec) -> Result<Self, WorkloadError> {
         let txs = int_param(spec, "txs", 1..=MAX_TXS)? as usize;
         let seed = int_param(spec, "seed", 0..=i64::MAX)? as u64;
-        let (block, pre) = generate(txs, seed);
-        Ok(Self { block, pre })
+        let conflict = float_param(spec, "conflict", 0.0..=1.0)?;
+        let (block, pre) = generate(txs, seed, conflict);
+        let run = BlockRun::new(block, pre, Executor::from_spec(spec)?)?;
+        Ok(Self { run, conflict })
     }
 }
 
 impl Workload for TransfersWorkload {
     fn info(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("txs".into(), self.block.transactions.len().to_string()),
-            (
-                "gas_limit_sum".into(),
-                self.block.gas_limit_sum().to_string(),
-            ),
-            ("accounts".into(), self.pre.len().to_string()),
-            ("executor".into(), "sequential".into()),
-        ])
+        self.run.info(BTreeMap::from([(
+            "conflict".into(),
+            self.conflict.to_string(),
+        )]))
     }
 
     fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
-        let out = execute_sequential(&self.block, &self.pre)?;
-        Ok(Iteration {
-            gas: out.gas_used,
-            work_units: out.receipts.len() as u64,
-            digest: out.digest(),
-            metrics: BTreeMap::new(),
-        })
+        self.run.iterate()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gaslab_evm::{execute_parallel, execute_sequential};
 
     #[test]
     fn generation_is_deterministic_in_the_seed() {
-        let (a, _) = generate(50, 7);
-        let (b, _) = generate(50, 7);
-        let (c, _) = generate(50, 8);
+        let (a, _) = generate(50, 7, 0.0);
+        let (b, _) = generate(50, 7, 0.0);
+        let (c, _) = generate(50, 8, 0.0);
         let callers = |blk: &Block| {
             blk.transactions
                 .iter()
@@ -94,7 +106,7 @@ mod tests {
 
     #[test]
     fn every_transfer_succeeds_and_moves_value() {
-        let (block, pre) = generate(100, 1);
+        let (block, pre) = generate(100, 1, 0.0);
         let out = execute_sequential(&block, &pre).unwrap();
         assert_eq!(out.gas_used, 100 * TRANSFER_GAS);
         assert!(out
@@ -122,11 +134,27 @@ mod tests {
 
     #[test]
     fn digest_is_stable_across_runs_and_changes_with_the_block() {
-        let (block, pre) = generate(20, 3);
+        let (block, pre) = generate(20, 3, 0.0);
         let a = execute_sequential(&block, &pre).unwrap().digest();
         let b = execute_sequential(&block, &pre).unwrap().digest();
         assert_eq!(a, b);
-        let (other, pre2) = generate(20, 4);
+        let (other, pre2) = generate(20, 4, 0.0);
         assert_ne!(a, execute_sequential(&other, &pre2).unwrap().digest());
+    }
+
+    #[test]
+    fn conflict_shares_one_sender_and_parallel_agrees() {
+        let (block, pre) = generate(400, 5, 0.5);
+        let shared = block
+            .transactions
+            .iter()
+            .filter(|t| t.caller == SHARED_SENDER)
+            .count();
+        assert!((120..280).contains(&shared), "{shared} of 400 shared");
+        let seq = execute_sequential(&block, &pre).unwrap();
+        assert!(seq.receipts.iter().all(|r| r.success));
+        let (par, stats) = execute_parallel(&block, &pre, 2).unwrap();
+        assert_eq!(seq.digest(), par.digest());
+        assert_eq!(stats.fallback, None);
     }
 }

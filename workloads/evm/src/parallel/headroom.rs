@@ -1,0 +1,60 @@
+//! How parallel a block could be at best: the true dependency DAG from an
+//! in-order run's read and write sets, weighted by gas.
+
+use super::cfg_of;
+use super::memory::MvMemory;
+use super::vm::TxExecutor;
+use crate::{Block, ExecutionError, PreState};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Headroom {
+    /// Gas of all transactions.
+    pub total_work: u64,
+    /// Gas along the heaviest chain of dependent transactions.
+    pub critical_path: u64,
+}
+
+impl Headroom {
+    /// The ideal speedup on `threads` threads: min(threads, work / critical path).
+    pub fn ideal_speedup(&self, threads: usize) -> f64 {
+        if self.critical_path == 0 {
+            return threads as f64;
+        }
+        (self.total_work as f64 / self.critical_path as f64).min(threads as f64)
+    }
+}
+
+/// Runs the block in order (every read is then final) and measures its DAG.
+pub fn dependency_headroom(block: &Block, pre: &PreState) -> Result<Headroom, ExecutionError> {
+    let mv = MvMemory::new(pre);
+    let cfg = cfg_of(block);
+    let mut vm = TxExecutor::new(&mv, pre, &block.context.env, &cfg);
+    let mut finish = Vec::with_capacity(block.transactions.len());
+    let (mut total, mut critical) = (0u64, 0u64);
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let outcome = vm
+            .execute(index, tx, true)
+            .map_err(|b| ExecutionError::Database {
+                index,
+                reason: format!("in-order run read an estimate of transaction {b}"),
+            })?;
+        let result = outcome
+            .result
+            .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;
+        mv.record(index, &[], &outcome.writes);
+        let gas = result.tx_gas_used();
+        let start = outcome
+            .writers
+            .iter()
+            .map(|w| finish[*w])
+            .max()
+            .unwrap_or(0u64);
+        finish.push(start + gas);
+        total += gas;
+        critical = critical.max(start + gas);
+    }
+    Ok(Headroom {
+        total_work: total,
+        critical_path: critical,
+    })
+}

@@ -1,0 +1,248 @@
+//! The parallel executor: Block-STM (optimistic execution over multi-version
+//! memory, validation, re-execution of stale readers) with lazy updates of
+//! the beneficiary fee and of plain value transfers.
+//!
+//! Threads are started once per block. The result is folded in block order
+//! into the same `CacheDB` the sequential executor ends with, so the output
+//! (and digest) is exactly the sequential one; any invalid transaction, and
+//! any block that is too small or too dependent to win, runs sequentially.
+
+mod fold;
+mod headroom;
+mod memory;
+mod scheduler;
+mod vm;
+
+pub use headroom::{dependency_headroom, Headroom};
+
+use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
+use memory::{Location, MvMemory};
+use revm::context::CfgEnv;
+use scheduler::{Scheduler, Task};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use vm::{TxExecutor, TxOutcome};
+
+/// Below this many transactions a block runs sequentially: starting threads
+/// would cost more than it saves.
+pub const MIN_PARALLEL_TXS: usize = 32;
+/// Conflict detection looks at this many executions before judging a block.
+const BAIL_WINDOW: u64 = 64;
+
+/// Why a block ran on the sequential path instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    OneThread,
+    SmallBlock,
+    /// More than half of the early executions were wasted on conflicts.
+    TooDependent,
+    /// Some transaction is invalid; sequential execution names it.
+    InvalidTransaction,
+}
+
+/// How much work the parallel run did for its result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParallelStats {
+    pub threads: usize,
+    pub transactions: u64,
+    /// Executions, including re-executions.
+    pub executions: u64,
+    pub validations: u64,
+    /// Executions stopped by an estimate, and failed validations.
+    pub conflicts: u64,
+    pub fallback: Option<Fallback>,
+}
+
+impl ParallelStats {
+    pub fn re_executions(&self) -> u64 {
+        self.executions.saturating_sub(self.transactions)
+    }
+}
+
+pub(crate) fn cfg_of(block: &Block) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(block.context.spec);
+    cfg.chain_id = block.context.chain_id;
+    cfg
+}
+
+/// Executes `block` on `threads` threads; the output equals
+/// `execute_sequential`'s, including its error for an invalid block.
+pub fn execute_parallel(
+    block: &Block,
+    pre: &PreState,
+    threads: usize,
+) -> Result<(BlockOutput, ParallelStats), ExecutionError> {
+    let n = block.transactions.len();
+    let mut stats = ParallelStats {
+        threads,
+        transactions: n as u64,
+        ..Default::default()
+    };
+    let sequential = |stats: ParallelStats, why| {
+        let out = execute_sequential(block, pre)?;
+        Ok((
+            out,
+            ParallelStats {
+                fallback: Some(why),
+                executions: n as u64,
+                ..stats
+            },
+        ))
+    };
+    if threads <= 1 {
+        return sequential(stats, Fallback::OneThread);
+    }
+    if n < MIN_PARALLEL_TXS {
+        return sequential(stats, Fallback::SmallBlock);
+    }
+
+    let mv = MvMemory::new(pre);
+    let scheduler = Scheduler::new(n);
+    let slots: Vec<Mutex<Slot>> = (0..n).map(|_| Mutex::default()).collect();
+    let shared = Shared {
+        block,
+        pre,
+        cfg: cfg_of(block),
+        mv: &mv,
+        scheduler: &scheduler,
+        slots: &slots,
+        executions: AtomicU64::new(0),
+        validations: AtomicU64::new(0),
+        conflicts: AtomicU64::new(0),
+        bailed: AtomicBool::new(false),
+    };
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| shared.work());
+        }
+    });
+    stats.executions = shared.executions.load(Ordering::Relaxed);
+    stats.validations = shared.validations.load(Ordering::Relaxed);
+    stats.conflicts = shared.conflicts.load(Ordering::Relaxed);
+    if shared.bailed.load(Ordering::Relaxed) {
+        return sequential(stats, Fallback::TooDependent);
+    }
+    let cfg = shared.cfg;
+    let outcomes: Vec<TxOutcome> = slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap()
+                .outcome
+                .expect("every transaction executed")
+        })
+        .collect();
+    match fold::fold(block, pre, &cfg, outcomes) {
+        Some(out) => Ok((out, stats)),
+        None => sequential(stats, Fallback::InvalidTransaction),
+    }
+}
+
+/// The last incarnation of one transaction.
+#[derive(Default)]
+struct Slot {
+    outcome: Option<TxOutcome>,
+    writes: Vec<Location>,
+}
+
+struct Shared<'a> {
+    block: &'a Block,
+    pre: &'a PreState,
+    cfg: CfgEnv,
+    mv: &'a MvMemory<'a>,
+    scheduler: &'a Scheduler,
+    slots: &'a [Mutex<Slot>],
+    executions: AtomicU64,
+    validations: AtomicU64,
+    conflicts: AtomicU64,
+    bailed: AtomicBool,
+}
+
+impl Shared<'_> {
+    fn work(&self) {
+        let mut vm = TxExecutor::new(self.mv, self.pre, &self.block.context.env, &self.cfg);
+        let mut task = None;
+        let mut idle = 0u32;
+        while !self.scheduler.done() {
+            task = match task.take().or_else(|| self.scheduler.next_task()) {
+                Some(Task::Execute(tx, incarnation)) => {
+                    idle = 0;
+                    self.execute(&mut vm, tx, incarnation)
+                }
+                Some(Task::Validate(tx, incarnation)) => {
+                    idle = 0;
+                    self.validate(tx, incarnation)
+                }
+                None => {
+                    idle += 1;
+                    if idle < 64 {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
+                    None
+                }
+            };
+        }
+    }
+
+    fn execute(&self, vm: &mut TxExecutor<'_>, tx: usize, incarnation: usize) -> Option<Task> {
+        match vm.execute(tx, &self.block.transactions[tx], false) {
+            Err(blocker) => {
+                self.conflict();
+                if self.scheduler.add_dependency(tx, blocker) {
+                    None
+                } else {
+                    Some(Task::Execute(tx, incarnation))
+                }
+            }
+            Ok(outcome) => {
+                let executions = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+                let locations: Vec<Location> = outcome.writes.iter().map(|(l, _)| *l).collect();
+                let wrote_new = {
+                    let mut slot = self.slots[tx].lock().unwrap();
+                    let wrote_new = self.mv.record(tx, &slot.writes, &outcome.writes);
+                    slot.writes = locations;
+                    slot.outcome = Some(outcome);
+                    wrote_new
+                };
+                self.judge(executions);
+                self.scheduler.finish_execution(tx, incarnation, wrote_new)
+            }
+        }
+    }
+
+    fn validate(&self, tx: usize, incarnation: usize) -> Option<Task> {
+        self.validations.fetch_add(1, Ordering::Relaxed);
+        let slot = self.slots[tx].lock().unwrap();
+        let valid = slot.outcome.as_ref().is_some_and(|o| {
+            o.reads
+                .iter()
+                .all(|(loc, seen)| self.mv.reread(tx, loc).is_ok_and(|now| now == *seen))
+        });
+        let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
+        if aborted {
+            self.conflict();
+            self.mv.mark_estimates(tx, &slot.writes);
+        }
+        drop(slot);
+        self.scheduler.finish_validation(tx, aborted)
+    }
+
+    fn conflict(&self) {
+        self.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Early in the block, gives up when conflicts waste most executions:
+    /// such a block is faster sequentially.
+    fn judge(&self, executions: u64) {
+        let n = self.block.transactions.len() as u64;
+        if executions >= BAIL_WINDOW && executions <= BAIL_WINDOW.max(n / 8) {
+            let conflicts = self.conflicts.load(Ordering::Relaxed);
+            if conflicts * 2 > executions {
+                self.bailed.store(true, Ordering::Relaxed);
+                self.scheduler.halt();
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The Block-STM scheduler: hands out execution and validation tasks in
+//! transaction order, re-schedules a transaction whose reads went stale, and
+//! parks one that read an estimate until its blocker has re-executed.
+
+use super::memory::TxIdx;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    ReadyToExecute,
+    Executing,
+    Executed,
+    Aborting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Task {
+    Execute(TxIdx, usize),
+    Validate(TxIdx, usize),
+}
+
+struct TxState {
+    incarnation: usize,
+    status: Status,
+}
+
+pub(crate) struct Scheduler {
+    n: usize,
+    execution_idx: AtomicUsize,
+    validation_idx: AtomicUsize,
+    decrease_cnt: AtomicUsize,
+    active_tasks: AtomicUsize,
+    done: AtomicBool,
+    states: Vec<Mutex<TxState>>,
+    dependents: Vec<Mutex<Vec<TxIdx>>>,
+}
+
+impl Scheduler {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            n,
+            execution_idx: AtomicUsize::new(0),
+            validation_idx: AtomicUsize::new(0),
+            decrease_cnt: AtomicUsize::new(0),
+            active_tasks: AtomicUsize::new(0),
+            done: AtomicBool::new(n == 0),
+            states: (0..n)
+                .map(|_| {
+                    Mutex::new(TxState {
+                        incarnation: 0,
+                        status: Status::ReadyToExecute,
+                    })
+                })
+                .collect(),
+            dependents: (0..n).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Stops every worker (used when the executor gives up on a block).
+    pub(crate) fn halt(&self) {
+        self.done.store(true, Ordering::Release);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(Ordering::SeqCst);
+        if self
+            .execution_idx
+            .load(Ordering::SeqCst)
+            .min(self.validation_idx.load(Ordering::SeqCst))
+            >= self.n
+            && self.active_tasks.load(Ordering::SeqCst) == 0
+            && observed == self.decrease_cnt.load(Ordering::SeqCst)
+        {
+            self.done.store(true, Ordering::Release);
+        }
+    }
+
+    fn try_incarnate(&self, tx: TxIdx) -> Option<Task> {
+        if tx < self.n {
+            let mut s = self.states[tx].lock().unwrap();
+            if s.status == Status::ReadyToExecute {
+                s.status = Status::Executing;
+                return Some(Task::Execute(tx, s.incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Task> {
+        if self.execution_idx.load(Ordering::SeqCst) >= self.n {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        let idx = self.execution_idx.fetch_add(1, Ordering::SeqCst);
+        self.try_incarnate(idx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Task> {
+        if self.validation_idx.load(Ordering::SeqCst) >= self.n {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        let idx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
+        if idx < self.n {
+            let s = self.states[idx].lock().unwrap();
+            if s.status == Status::Executed {
+                return Some(Task::Validate(idx, s.incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// The next task, validations first when they lag behind executions.
+    pub(crate) fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
+            self.next_version_to_validate()
+        } else {
+            self.next_version_to_execute()
+        }
+    }
+
+    /// `tx` read an estimate written by `blocker`: park it until `blocker`
+    /// has executed again. False if `blocker` already finished (retry now).
+    pub(crate) fn add_dependency(&self, tx: TxIdx, blocker: TxIdx) -> bool {
+        let mut deps = self.dependents[blocker].lock().unwrap();
+        if self.states[blocker].lock().unwrap().status == Status::Executed {
+            return false;
+        }
+        {
+            let mut s = self.states[tx].lock().unwrap();
+            s.status = Status::Aborting;
+        }
+        deps.push(tx);
+        drop(deps);
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        true
+    }
+
+    fn set_ready(&self, tx: TxIdx) {
+        let mut s = self.states[tx].lock().unwrap();
+        s.incarnation += 1;
+        s.status = Status::ReadyToExecute;
+    }
+
+    fn decrease_execution_idx(&self, target: TxIdx) {
+        self.execution_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn decrease_validation_idx(&self, target: TxIdx) {
+        self.validation_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn finish_execution(
+        &self,
+        tx: TxIdx,
+        incarnation: usize,
+        wrote_new: bool,
+    ) -> Option<Task> {
+        self.states[tx].lock().unwrap().status = Status::Executed;
+        let dependents = std::mem::take(&mut *self.dependents[tx].lock().unwrap());
+        let mut lowest = usize::MAX;
+        for d in dependents {
+            self.set_ready(d);
+            lowest = lowest.min(d);
+        }
+        if lowest != usize::MAX {
+            self.decrease_execution_idx(lowest);
+        }
+        if self.validation_idx.load(Ordering::SeqCst) > tx {
+            if wrote_new {
+                self.decrease_validation_idx(tx);
+            } else {
+                return Some(Task::Validate(tx, incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// Only the first failed validation of an incarnation aborts it.
+    pub(crate) fn try_validation_abort(&self, tx: TxIdx, incarnation: usize) -> bool {
+        let mut s = self.states[tx].lock().unwrap();
+        if s.incarnation == incarnation && s.status == Status::Executed {
+            s.status = Status::Aborting;
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn finish_validation(&self, tx: TxIdx, aborted: bool) -> Option<Task> {
+        if aborted {
+            self.set_ready(tx);
+            self.decrease_validation_idx(tx + 1);
+            if self.execution_idx.load(Ordering::SeqCst) > tx {
+                if let Some(task) = self.try_incarnate_kept(tx) {
+                    return Some(task);
+                }
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// Like `try_incarnate`, but on failure leaves the task count alone
+    /// (the caller still holds its task).
+    fn try_incarnate_kept(&self, tx: TxIdx) -> Option<Task> {
+        let mut s = self.states[tx].lock().unwrap();
+        if s.status == Status::ReadyToExecute {
+            s.status = Status::Executing;
+            return Some(Task::Execute(tx, s.incarnation));
+        }
+        None
+    }
+}

@@ -1,0 +1,479 @@
+//! The parallel executor must give exactly the sequential result: random
+//! blocks mixing transfers, storage, coinbase reads, reverts, out-of-gas,
+//! creations and CREATE2 self-destruct/redeploy, on several forks.
+//!
+//! `GASLAB_DIFF_BLOCKS=10000 cargo test --release -p gaslab-evm --test differential`
+//! runs the long mode.
+
+use gaslab_evm::revm::context::{BlockEnv, TxEnv};
+use gaslab_evm::revm::primitives::hardfork::SpecId;
+use gaslab_evm::revm::primitives::{address, keccak256, Address, Bytes, TxKind, B256, U256};
+use gaslab_evm::{
+    execute_parallel, execute_sequential, Block, BlockContext, ExecutionError, PreState,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const COINBASE: Address = address!("00000000000000000000000000000000000c0ffe");
+const KV: Address = address!("1000000000000000000000000000000000000001");
+const COINBASE_READER: Address = address!("1000000000000000000000000000000000000002");
+const REVERTER: Address = address!("1000000000000000000000000000000000000003");
+const BURNER: Address = address!("1000000000000000000000000000000000000004");
+const FORWARDER: Address = address!("1000000000000000000000000000000000000005");
+const FACTORY: Address = address!("1000000000000000000000000000000000000006");
+
+/// sstore(calldata[0], sload(calldata[0]) + calldata[32])
+const KV_CODE: &[u8] = &[
+    0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x80, 0x54, 0x82, 0x01, 0x90, 0x55, 0x00,
+];
+/// sstore(0, balance(coinbase))
+const COINBASE_READER_CODE: &[u8] = &[0x41, 0x31, 0x60, 0x00, 0x55, 0x00];
+/// sstore(0, 1); revert
+const REVERTER_CODE: &[u8] = &[0x60, 0x01, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xfd];
+/// loop forever
+const BURNER_CODE: &[u8] = &[0x5b, 0x60, 0x00, 0x56];
+/// call(gas, calldata[0], callvalue, 0, 0, 0, 0)
+const FORWARDER_CODE: &[u8] = &[
+    0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x34, 0x60, 0x00, 0x35, 0x5a, 0xf1, 0x00,
+];
+/// sstore(0, create2(0, calldata, salt 0))
+const FACTORY_CODE: &[u8] = &[
+    0x36, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0xf5, 0x60, 0x00,
+    0x55, 0x00,
+];
+/// Init code: sstore(1, 7); deploy runtime `selfdestruct(caller)`.
+const CHILD_INIT: &[u8] = &[
+    0x60, 0x07, 0x60, 0x01, 0x55, 0x61, 0x33, 0xff, 0x60, 0x00, 0x52, 0x60, 0x02, 0x60, 0x1e, 0xf3,
+];
+
+/// Init code that deploys `runtime`.
+fn deployer(runtime: &[u8]) -> Bytes {
+    let len = runtime.len() as u8;
+    let mut code = vec![
+        0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
+    ];
+    code.extend_from_slice(runtime);
+    code.into()
+}
+
+fn child_address() -> Address {
+    FACTORY.create2(B256::ZERO, keccak256(CHILD_INIT))
+}
+
+fn eoa(i: usize) -> Address {
+    Address::with_last_byte(0x40 + i as u8)
+}
+
+const SPECS: [SpecId; 4] = [
+    SpecId::CANCUN,
+    SpecId::SHANGHAI,
+    SpecId::LONDON,
+    SpecId::BYZANTIUM,
+];
+
+fn pre_state(eoas: usize, coinbase_funded: bool) -> PreState {
+    let mut pre = PreState::new();
+    let rich = U256::from(10u128.pow(24));
+    for i in 0..eoas {
+        pre.insert_account(eoa(i), rich, 0, Bytes::new());
+    }
+    if coinbase_funded {
+        pre.insert_account(COINBASE, rich, 0, Bytes::new());
+    }
+    for (a, code) in [
+        (KV, KV_CODE),
+        (COINBASE_READER, COINBASE_READER_CODE),
+        (REVERTER, REVERTER_CODE),
+        (BURNER, BURNER_CODE),
+        (FORWARDER, FORWARDER_CODE),
+        (FACTORY, FACTORY_CODE),
+    ] {
+        pre.insert_account(a, U256::ZERO, 1, Bytes::from_static(code));
+    }
+    pre.insert_storage(KV, U256::from(1), U256::from(100));
+    pre
+}
+
+fn context(spec: SpecId) -> BlockContext {
+    BlockContext {
+        env: BlockEnv {
+            number: U256::from(100u64),
+            beneficiary: COINBASE,
+            timestamp: U256::from(1_700_000_000u64),
+            gas_limit: 1_000_000_000,
+            basefee: 7,
+            prevrandao: Some(B256::with_last_byte(1)),
+            ..Default::default()
+        },
+        spec,
+        chain_id: 1,
+    }
+}
+
+fn word(v: U256) -> [u8; 32] {
+    v.to_be_bytes::<32>()
+}
+
+/// A random block; `senders` includes the coinbase when it is funded.
+fn random_block(rng: &mut ChaCha8Rng, txs: usize) -> (Block, PreState) {
+    let spec = SPECS[rng.random_range(0..SPECS.len())];
+    let eoas = rng.random_range(1..8usize);
+    let coinbase_sends = rng.random_bool(0.3);
+    let pre = pre_state(eoas, coinbase_sends);
+    let mut senders: Vec<Address> = (0..eoas).map(eoa).collect();
+    if coinbase_sends {
+        senders.push(COINBASE);
+    }
+    let mut nonces = vec![0u64; senders.len()];
+    let london = spec.is_enabled_in(SpecId::LONDON);
+    let mut transactions = Vec::with_capacity(txs);
+    for _ in 0..txs {
+        let s = rng.random_range(0..senders.len());
+        let caller = senders[s];
+        let nonce = nonces[s];
+        nonces[s] += 1;
+        let target = |rng: &mut ChaCha8Rng| match rng.random_range(0..4) {
+            0 => COINBASE,
+            1 => Address::with_last_byte(0xe0 + rng.random_range(0..8u8)),
+            _ => eoa(rng.random_range(0..eoas)),
+        };
+        let value = U256::from(rng.random_range(0..3u64) * 1_000_000_007);
+        let (kind, value, data, gas_limit) = match rng.random_range(0..20) {
+            0..=7 => (TxKind::Call(target(rng)), value, Bytes::new(), 21_000),
+            8..=9 => {
+                let mut d = word(U256::from(rng.random_range(0..4u64))).to_vec();
+                d.extend(word(U256::from(rng.random_range(1..1000u64))));
+                (TxKind::Call(KV), U256::ZERO, d.into(), 100_000)
+            }
+            10 => (
+                TxKind::Call(COINBASE_READER),
+                U256::ZERO,
+                Bytes::new(),
+                100_000,
+            ),
+            11 => (TxKind::Call(REVERTER), value, Bytes::new(), 100_000),
+            12 => (TxKind::Call(BURNER), U256::ZERO, Bytes::new(), 60_000),
+            13..=14 => {
+                let to = target(rng);
+                let mut d = [0u8; 32];
+                d[12..].copy_from_slice(to.as_slice());
+                (
+                    TxKind::Call(FORWARDER),
+                    value,
+                    Bytes::from(d.to_vec()),
+                    100_000,
+                )
+            }
+            15 => (TxKind::Create, U256::ZERO, deployer(KV_CODE), 200_000),
+            16..=17 => (
+                TxKind::Call(FACTORY),
+                U256::ZERO,
+                Bytes::from_static(CHILD_INIT),
+                200_000,
+            ),
+            _ => (
+                TxKind::Call(child_address()),
+                U256::ZERO,
+                Bytes::new(),
+                100_000,
+            ),
+        };
+        let mut tx = TxEnv {
+            caller,
+            nonce,
+            kind,
+            value,
+            data,
+            gas_limit,
+            chain_id: Some(1),
+            ..Default::default()
+        };
+        if london && rng.random_bool(0.5) {
+            tx.tx_type = 2;
+            tx.gas_price = rng.random_range(7..20u128);
+            tx.gas_priority_fee = Some(rng.random_range(0..5u128));
+        } else {
+            tx.gas_price = rng.random_range(7..20u128);
+        }
+        transactions.push(tx);
+    }
+    (
+        Block {
+            context: context(spec),
+            transactions,
+        },
+        pre,
+    )
+}
+
+fn error_index(e: &ExecutionError) -> usize {
+    match e {
+        ExecutionError::InvalidTransaction { index, .. }
+        | ExecutionError::Database { index, .. }
+        | ExecutionError::BlockGasLimit { index, .. } => *index,
+    }
+}
+
+/// Compares both executors; returns whether the parallel path really ran.
+fn check(block: &Block, pre: &PreState, threads: usize, what: &str) -> bool {
+    let seq = execute_sequential(block, pre);
+    let par = execute_parallel(block, pre, threads);
+    match (seq, par) {
+        (Ok(s), Ok((p, stats))) => {
+            assert_eq!(s, p, "{what}: outputs differ");
+            assert_eq!(s.digest(), p.digest(), "{what}");
+            if std::env::var("GASLAB_DIFF_VERBOSE").is_ok() {
+                eprintln!("{what}: {stats:?}");
+            }
+            stats.fallback.is_none()
+        }
+        (Err(s), Err(p)) => {
+            assert_eq!(error_index(&s), error_index(&p), "{what}: {s} vs {p}");
+            false
+        }
+        (s, p) => panic!(
+            "{what}: sequential {:?} vs parallel {:?}",
+            s.map(|o| o.gas_used),
+            p.map(|o| o.0.gas_used)
+        ),
+    }
+}
+
+#[test]
+fn random_blocks_match_sequential() {
+    let blocks: u64 = std::env::var("GASLAB_DIFF_BLOCKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let mut parallel = 0;
+    for seed in 0..blocks {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // Every tenth block is big enough for the threads to overlap.
+        let txs = if seed % 10 == 9 {
+            1500
+        } else {
+            rng.random_range(32..120)
+        };
+        let (block, pre) = random_block(&mut rng, txs);
+        let threads = rng.random_range(2..5);
+        if check(&block, &pre, threads, &format!("seed {seed}")) {
+            parallel += 1;
+        }
+    }
+    assert!(
+        parallel * 2 >= blocks,
+        "only {parallel} of {blocks} blocks ran in parallel"
+    );
+}
+
+fn tx(caller: Address, nonce: u64, kind: TxKind, value: u64, data: Bytes, gas_limit: u64) -> TxEnv {
+    TxEnv {
+        caller,
+        nonce,
+        kind,
+        value: U256::from(value),
+        data,
+        gas_limit,
+        gas_price: 10,
+        chain_id: Some(1),
+        ..Default::default()
+    }
+}
+
+/// Pads a hand-made block with independent transfers so it takes the parallel path.
+fn padded(spec: SpecId, mut txs: Vec<TxEnv>, pre: &mut PreState) -> Block {
+    for i in 0..40 {
+        let sender = Address::with_last_byte(0x80 + i as u8);
+        pre.insert_account(sender, U256::from(10u64.pow(18)), 0, Bytes::new());
+        let to = Address::with_last_byte(0xc0 + (i % 8) as u8);
+        txs.insert(
+            (i * 7) % (txs.len() + 1),
+            tx(sender, 0, TxKind::Call(to), 5, Bytes::new(), 21_000),
+        );
+    }
+    Block {
+        context: context(spec),
+        transactions: txs,
+    }
+}
+
+#[test]
+fn create2_selfdestruct_and_redeploy_in_one_block() {
+    for spec in [SpecId::SHANGHAI, SpecId::CANCUN] {
+        let mut pre = pre_state(2, false);
+        let a = eoa(0);
+        let txs = vec![
+            tx(
+                a,
+                0,
+                TxKind::Call(FACTORY),
+                0,
+                Bytes::from_static(CHILD_INIT),
+                200_000,
+            ),
+            tx(
+                a,
+                1,
+                TxKind::Call(child_address()),
+                0,
+                Bytes::new(),
+                100_000,
+            ),
+            tx(
+                a,
+                2,
+                TxKind::Call(FACTORY),
+                0,
+                Bytes::from_static(CHILD_INIT),
+                200_000,
+            ),
+            tx(
+                a,
+                3,
+                TxKind::Call(child_address()),
+                0,
+                Bytes::new(),
+                100_000,
+            ),
+            tx(
+                a,
+                4,
+                TxKind::Call(FACTORY),
+                0,
+                Bytes::from_static(CHILD_INIT),
+                200_000,
+            ),
+        ];
+        let block = padded(spec, txs, &mut pre);
+        let out = execute_sequential(&block, &pre).unwrap();
+        if spec == SpecId::SHANGHAI {
+            assert!(
+                out.changes.contains_key(&child_address()),
+                "the child is redeployed"
+            );
+        }
+        assert!(check(&block, &pre, 2, &format!("{spec:?}")));
+    }
+}
+
+#[test]
+fn coinbase_reads_transfers_and_sends() {
+    let mut pre = pre_state(3, true);
+    let (a, b) = (eoa(0), eoa(1));
+    let txs = vec![
+        tx(a, 0, TxKind::Call(COINBASE), 1000, Bytes::new(), 21_000),
+        tx(
+            b,
+            0,
+            TxKind::Call(COINBASE_READER),
+            0,
+            Bytes::new(),
+            100_000,
+        ),
+        tx(COINBASE, 0, TxKind::Call(a), 77, Bytes::new(), 21_000),
+        tx(
+            a,
+            1,
+            TxKind::Call(COINBASE_READER),
+            0,
+            Bytes::new(),
+            100_000,
+        ),
+        tx(
+            b,
+            1,
+            TxKind::Call(FORWARDER),
+            9,
+            Bytes::from(word(U256::from_be_slice(COINBASE.as_slice())).to_vec()),
+            100_000,
+        ),
+        tx(
+            b,
+            2,
+            TxKind::Call(COINBASE_READER),
+            0,
+            Bytes::new(),
+            100_000,
+        ),
+    ];
+    let block = padded(SpecId::CANCUN, txs, &mut pre);
+    assert!(check(&block, &pre, 2, "coinbase"));
+    assert!(check(&block, &pre, 4, "coinbase"));
+}
+
+#[test]
+fn reverts_out_of_gas_creation_and_nonce_chains() {
+    let mut pre = pre_state(2, false);
+    let a = eoa(0);
+    let mut txs = vec![
+        tx(a, 0, TxKind::Call(REVERTER), 3, Bytes::new(), 100_000),
+        tx(a, 1, TxKind::Call(BURNER), 0, Bytes::new(), 50_000),
+        tx(a, 2, TxKind::Create, 0, deployer(KV_CODE), 200_000),
+    ];
+    // A nonce chain of plain transfers through the whole block.
+    for n in 3..40 {
+        txs.push(tx(a, n, TxKind::Call(eoa(1)), 11, Bytes::new(), 21_000));
+    }
+    let block = padded(SpecId::CANCUN, txs, &mut pre);
+    let out = execute_sequential(&block, &pre).unwrap();
+    assert!(
+        !out.receipts.iter().all(|r| r.success),
+        "the revert and out-of-gas fail"
+    );
+    assert!(check(&block, &pre, 2, "mixed"));
+}
+
+#[test]
+fn an_invalid_transaction_is_named() {
+    let mut pre = pre_state(2, false);
+    let a = eoa(0);
+    let txs = vec![
+        tx(a, 0, TxKind::Call(eoa(1)), 1, Bytes::new(), 21_000),
+        tx(a, 5, TxKind::Call(eoa(1)), 1, Bytes::new(), 21_000),
+    ];
+    let block = padded(SpecId::CANCUN, txs, &mut pre);
+    let err = execute_parallel(&block, &pre, 2).unwrap_err();
+    let seq = execute_sequential(&block, &pre).unwrap_err();
+    assert_eq!(err.to_string(), seq.to_string());
+    assert!(
+        matches!(err, ExecutionError::InvalidTransaction { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn small_blocks_and_one_thread_run_sequentially() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (block, pre) = random_block(&mut rng, 5);
+    let (_, stats) = execute_parallel(&block, &pre, 4).unwrap();
+    assert_eq!(stats.fallback, Some(gaslab_evm::Fallback::SmallBlock));
+    let (block, pre) = random_block(&mut rng, 50);
+    let (_, stats) = execute_parallel(&block, &pre, 1).unwrap();
+    assert_eq!(stats.fallback, Some(gaslab_evm::Fallback::OneThread));
+}
+
+#[test]
+fn large_random_blocks_match_sequential_under_contention() {
+    let mut conflicts = 0;
+    for seed in 0..6 {
+        let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
+        let (block, pre) = random_block(&mut rng, 3000);
+        let seq = execute_sequential(&block, &pre);
+        let (out, stats) = match execute_parallel(&block, &pre, 2 + seed as usize % 3) {
+            Ok(r) => r,
+            Err(e) => {
+                assert_eq!(seq.unwrap_err().to_string(), e.to_string());
+                continue;
+            }
+        };
+        if std::env::var("GASLAB_DIFF_VERBOSE").is_ok() {
+            eprintln!("large {seed}: {stats:?}");
+        }
+        assert_eq!(seq.unwrap(), out, "large seed {seed}");
+        conflicts += stats.conflicts;
+    }
+    assert!(
+        conflicts > 0,
+        "blocks this contended must conflict somewhere"
+    );
+}

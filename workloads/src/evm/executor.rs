@@ -1,0 +1,154 @@
+//! Runs a generated block with the executor a cell asks for, and the
+//! per-iteration metrics that put it in context: speedup over sequential
+//! (measured in the same worker), Block-STM work per transaction, headroom.
+
+use crate::registry::text_param;
+use crate::{Iteration, WorkloadError};
+use gaslab_evm::{
+    dependency_headroom, execute_parallel, execute_sequential, Block, Headroom, PreState,
+};
+use gaslab_protocol::CellSpec;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Sequential runs behind the speedup baseline (the fastest counts).
+const BASELINE_RUNS: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Executor {
+    Sequential,
+    Parallel { threads: usize },
+}
+
+impl Executor {
+    pub fn from_spec(spec: &CellSpec) -> Result<Self, WorkloadError> {
+        match text_param(spec, "executor")? {
+            "sequential" => Ok(Self::Sequential),
+            "parallel" => Ok(Self::Parallel {
+                threads: spec.threads.max(1),
+            }),
+            other => Err(WorkloadError::BadParam {
+                name: "executor".into(),
+                reason: format!("`{other}` is neither `sequential` nor `parallel`"),
+            }),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sequential => "sequential",
+            Self::Parallel { .. } => "parallel",
+        }
+    }
+}
+
+/// A block, its pre-state, and what the lab learned about it at setup.
+pub struct BlockRun {
+    block: Block,
+    pre: PreState,
+    executor: Executor,
+    /// Digest of the sequential result: every iteration must match it.
+    reference_digest: String,
+    sequential_wall: Duration,
+    headroom: Headroom,
+}
+
+impl BlockRun {
+    /// Executes the block sequentially (the reference result and the
+    /// speedup baseline) and in order with read/write tracking (headroom).
+    pub fn new(block: Block, pre: PreState, executor: Executor) -> Result<Self, WorkloadError> {
+        let mut reference_digest = String::new();
+        let mut sequential_wall = Duration::MAX;
+        for _ in 0..BASELINE_RUNS {
+            let start = Instant::now();
+            let out = execute_sequential(&block, &pre)?;
+            sequential_wall = sequential_wall.min(start.elapsed());
+            reference_digest = out.digest();
+        }
+        let headroom = dependency_headroom(&block, &pre)?;
+        Ok(Self {
+            block,
+            pre,
+            executor,
+            reference_digest,
+            sequential_wall,
+            headroom,
+        })
+    }
+
+    pub fn block(&self) -> &Block {
+        &self.block
+    }
+
+    pub fn info(&self, mut info: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        info.insert("txs".into(), self.block.transactions.len().to_string());
+        info.insert(
+            "gas_limit_sum".into(),
+            self.block.gas_limit_sum().to_string(),
+        );
+        info.insert("accounts".into(), self.pre.len().to_string());
+        info.insert("executor".into(), self.executor.name().into());
+        info.insert(
+            "sequential_baseline_ns".into(),
+            self.sequential_wall.as_nanos().to_string(),
+        );
+        info.insert("dag_work_gas".into(), self.headroom.total_work.to_string());
+        info.insert(
+            "dag_critical_path_gas".into(),
+            self.headroom.critical_path.to_string(),
+        );
+        info
+    }
+
+    pub fn iterate(&self) -> Result<Iteration, WorkloadError> {
+        let threads = match self.executor {
+            Executor::Sequential => 1,
+            Executor::Parallel { threads } => threads,
+        };
+        let mut metrics = BTreeMap::from([
+            ("headroom".to_string(), self.headroom.ideal_speedup(threads)),
+            (
+                "dag_parallelism".to_string(),
+                self.headroom.ideal_speedup(usize::MAX),
+            ),
+        ]);
+        let start = Instant::now();
+        let out = match self.executor {
+            Executor::Sequential => execute_sequential(&self.block, &self.pre)?,
+            Executor::Parallel { threads } => {
+                let (out, stats) = execute_parallel(&self.block, &self.pre, threads)?;
+                let txs = (stats.transactions as f64).max(1.0);
+                metrics.insert(
+                    "re_executions_per_tx".into(),
+                    stats.re_executions() as f64 / txs,
+                );
+                metrics.insert("validations_per_tx".into(), stats.validations as f64 / txs);
+                metrics.insert("conflicts_per_tx".into(), stats.conflicts as f64 / txs);
+                metrics.insert(
+                    "fell_back_to_sequential".into(),
+                    stats.fallback.is_some() as u8 as f64,
+                );
+                out
+            }
+        };
+        let wall = start.elapsed();
+        metrics.insert(
+            "speedup_vs_sequential".into(),
+            self.sequential_wall.as_secs_f64() / wall.as_secs_f64().max(1e-12),
+        );
+        let digest = out.digest();
+        if digest != self.reference_digest {
+            return Err(WorkloadError::Failed(format!(
+                "{} executor produced digest {digest}, sequential produced {}",
+                self.executor.name(),
+                self.reference_digest
+            )));
+        }
+        Ok(Iteration {
+            gas: out.gas_used,
+            work_units: out.receipts.len() as u64,
+            digest,
+            metrics,
+        })
+    }
+}
