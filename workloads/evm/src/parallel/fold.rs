@@ -11,6 +11,7 @@ use revm::context::CfgEnv;
 use revm::database::CacheDB;
 use revm::database_interface::{Database, DatabaseCommit};
 use revm::handler::pre_execution::{calculate_caller_fee, validate_account_nonce_and_code};
+use revm::primitives::U256;
 use revm::state::{Account, AccountInfo};
 
 /// None when some transaction turns out invalid (the caller then runs the
@@ -26,6 +27,8 @@ pub(super) fn fold(
     let mut db = CacheDB::new(pre);
     let mut receipts = Vec::with_capacity(outcomes.len());
     let mut cumulative = 0u64;
+    // Fees not yet paid into `db`: the beneficiary is written once, not per transaction.
+    let mut pending_fees: Option<U256> = None;
     for (outcome, tx) in outcomes.into_iter().zip(&block.transactions) {
         let result = outcome.result.ok()?;
         let mut state = outcome.state;
@@ -48,20 +51,19 @@ pub(super) fn fold(
             recipient.info.balance = real.balance.checked_add(recipient.info.balance)?;
             recipient.info.nonce = real.nonce;
         }
-        if let Some(reward) = outcome.reward {
-            match state.get_mut(&coinbase) {
-                Some(account) => {
-                    account.info.balance = account.info.balance.checked_add(reward)?;
-                    account.mark_touch();
-                }
-                None => {
-                    let mut info = db.basic(coinbase).ok()?.unwrap_or_default();
-                    info.balance = info.balance.checked_add(reward)?;
-                    let mut account = Account::from(info);
-                    account.mark_touch();
-                    state.insert(coinbase, account);
-                }
+        match (state.get_mut(&coinbase), outcome.reward) {
+            // The transaction read the beneficiary for real, so its value
+            // already holds every earlier fee.
+            (Some(account), Some(reward)) => {
+                account.info.balance = account.info.balance.checked_add(reward)?;
+                account.mark_touch();
+                pending_fees = None;
             }
+            (Some(account), None) if account.is_touched() => pending_fees = None,
+            (_, Some(reward)) => {
+                pending_fees = Some(pending_fees.unwrap_or_default().checked_add(reward)?)
+            }
+            _ => {}
         }
         db.commit(state);
         let gas_used = result.tx_gas_used();
@@ -75,6 +77,13 @@ pub(super) fn fold(
             cumulative_gas_used: cumulative,
             logs: result.into_logs(),
         });
+    }
+    if let Some(fees) = pending_fees {
+        let mut info = db.basic(coinbase).ok()?.unwrap_or_default();
+        info.balance = info.balance.checked_add(fees)?;
+        let mut account = Account::from(info);
+        account.mark_touch();
+        db.commit([(coinbase, account)].into_iter().collect());
     }
     Some(BlockOutput {
         changes: state_diff(&db, pre),
