@@ -1,6 +1,8 @@
 //! From a cell spec to a ready workload.
 
 use crate::evm::transfers::TransfersWorkload;
+use crate::prove::keccak::KeccakWorkload;
+use crate::prove::stateless::StatelessWorkload;
 use crate::{Workload, WorkloadError};
 use gaslab_protocol::{workload_schema, CellSpec, ParamKind, ParamValue};
 
@@ -10,6 +12,8 @@ pub fn build(spec: &CellSpec) -> Result<Box<dyn Workload>, WorkloadError> {
     let spec = with_defaults(spec)?;
     match spec.workload.as_str() {
         "evm.transfers" => Ok(Box::new(TransfersWorkload::new(&spec)?)),
+        "prove.keccak" => Ok(Box::new(KeccakWorkload::new(&spec)?)),
+        "prove.stateless" => Ok(Box::new(StatelessWorkload::new(&spec)?)),
         other => Err(WorkloadError::UnknownWorkload(other.to_string())),
     }
 }

@@ -12,7 +12,7 @@ mod sequential;
 pub use block::{Block, BlockContext};
 pub use output::{AccountChange, BlockOutput, Receipt};
 pub use prestate::PreState;
-pub use sequential::execute_sequential;
+pub use sequential::{execute_sequential, execute_sequential_on};
 
 /// Re-exported so callers build transactions with the same revm we execute on.
 pub use revm;
@@ -24,6 +24,8 @@ pub enum ExecutionError {
     InvalidTransaction { index: usize, reason: String },
     #[error("transaction {index} failed in the database: {reason}")]
     Database { index: usize, reason: String },
+    #[error("the state diff could not read the pre-state: {reason}")]
+    StateDiff { reason: String },
     #[error("block gas limit {limit} exceeded at transaction {index} (cumulative {used})")]
     BlockGasLimit { index: usize, used: u64, limit: u64 },
 }

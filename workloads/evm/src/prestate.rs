@@ -60,6 +60,11 @@ impl PreState {
             .unwrap_or_default()
     }
 
+    /// The account's filled storage slots, in no particular order.
+    pub fn storage(&self, address: &Address) -> impl Iterator<Item = (&U256, &U256)> {
+        self.storage.get(address).into_iter().flatten()
+    }
+
     pub fn accounts(&self) -> impl Iterator<Item = (&Address, &AccountInfo)> {
         self.accounts.iter()
     }
