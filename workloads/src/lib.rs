@@ -5,6 +5,7 @@
 
 pub mod allocator;
 pub mod evm;
+pub mod prove;
 pub mod registry;
 pub mod worker;
 pub mod workload;

@@ -3,6 +3,8 @@
 use crate::evm::amm::AmmWorkload;
 use crate::evm::erc20::Erc20Workload;
 use crate::evm::transfers::TransfersWorkload;
+use crate::prove::keccak::KeccakWorkload;
+use crate::prove::stateless::StatelessWorkload;
 use crate::{Workload, WorkloadError};
 use gaslab_protocol::{workload_schema, CellSpec, ParamKind, ParamValue};
 
@@ -14,6 +16,8 @@ pub fn build(spec: &CellSpec) -> Result<Box<dyn Workload>, WorkloadError> {
         "evm.transfers" => Ok(Box::new(TransfersWorkload::new(&spec)?)),
         "evm.erc20" => Ok(Box::new(Erc20Workload::new(&spec)?)),
         "evm.amm" => Ok(Box::new(AmmWorkload::new(&spec)?)),
+        "prove.keccak" => Ok(Box::new(KeccakWorkload::new(&spec)?)),
+        "prove.stateless" => Ok(Box::new(StatelessWorkload::new(&spec)?)),
         other => Err(WorkloadError::UnknownWorkload(other.to_string())),
     }
 }

@@ -16,7 +16,7 @@ pub use parallel::{
     dependency_headroom, execute_parallel, Fallback, Headroom, ParallelStats, MIN_PARALLEL_TXS,
 };
 pub use prestate::PreState;
-pub use sequential::execute_sequential;
+pub use sequential::{execute_sequential, execute_sequential_on};
 
 /// Re-exported so callers build transactions with the same revm we execute on.
 pub use revm;
@@ -28,6 +28,8 @@ pub enum ExecutionError {
     InvalidTransaction { index: usize, reason: String },
     #[error("transaction {index} failed in the database: {reason}")]
     Database { index: usize, reason: String },
+    #[error("the state diff could not read the pre-state: {reason}")]
+    StateDiff { reason: String },
     #[error("block gas limit {limit} exceeded at transaction {index} (cumulative {used})")]
     BlockGasLimit { index: usize, used: u64, limit: u64 },
 }

@@ -64,6 +64,11 @@ impl PreState {
         self.code.get(hash).cloned()
     }
 
+    /// The account's filled storage slots, in no particular order.
+    pub fn storage(&self, address: &Address) -> impl Iterator<Item = (&U256, &U256)> {
+        self.storage.get(address).into_iter().flatten()
+    }
+
     pub fn accounts(&self) -> impl Iterator<Item = (&Address, &AccountInfo)> {
         self.accounts.iter()
     }

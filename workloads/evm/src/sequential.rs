@@ -12,6 +12,16 @@ use std::collections::BTreeMap;
 
 /// Executes `block` on top of `pre`, leaving `pre` untouched.
 pub fn execute_sequential(block: &Block, pre: &PreState) -> Result<BlockOutput, ExecutionError> {
+    execute_sequential_on(block, pre)
+}
+
+/// Executes `block` on top of any read-only state (a witness, a remote
+/// node's cache ...), leaving it untouched. The state diff is taken against
+/// what `pre` answers, so `pre` must answer the same way twice.
+pub fn execute_sequential_on<DB: DatabaseRef>(
+    block: &Block,
+    pre: DB,
+) -> Result<BlockOutput, ExecutionError> {
     let ctx = &block.context;
     let mut cfg = CfgEnv::new_with_spec(ctx.spec);
     cfg.chain_id = ctx.chain_id;
@@ -54,26 +64,30 @@ pub fn execute_sequential(block: &Block, pre: &PreState) -> Result<BlockOutput, 
     let db = &evm.ctx.journaled_state.database;
     Ok(BlockOutput {
         receipts,
-        changes: state_diff(db, pre),
+        changes: state_diff(db)?,
         gas_used: cumulative,
     })
 }
 
-/// Every account whose state after the block differs from `pre`.
-pub(crate) fn state_diff(
-    db: &CacheDB<&PreState>,
-    pre: &PreState,
-) -> BTreeMap<Address, AccountChange> {
+/// Every account whose state after the block differs from the state below
+/// the cache.
+pub(crate) fn state_diff<DB: DatabaseRef>(
+    db: &CacheDB<DB>,
+) -> Result<BTreeMap<Address, AccountChange>, ExecutionError> {
+    let pre = &db.db;
+    let after_block = |e: DB::Error| ExecutionError::StateDiff {
+        reason: e.to_string(),
+    };
     let mut changes = BTreeMap::new();
     for (address, account) in &db.cache.accounts {
-        let before = (&pre).basic_ref(*address).unwrap_or_default();
+        let before = pre.basic_ref(*address).map_err(after_block)?;
         let storage_cleared = account.account_state == AccountState::StorageCleared;
-        let storage: BTreeMap<_, _> = account
-            .storage
-            .iter()
-            .filter(|(slot, value)| storage_cleared || pre.storage_slot(address, slot) != **value)
-            .map(|(slot, value)| (*slot, *value))
-            .collect();
+        let mut storage = BTreeMap::new();
+        for (slot, value) in &account.storage {
+            if storage_cleared || pre.storage_ref(*address, *slot).map_err(after_block)? != *value {
+                storage.insert(*slot, *value);
+            }
+        }
         let info = &account.info;
         let (balance, nonce, code_hash) = (info.balance, info.nonce, info.code_hash);
         let unchanged_info = match &before {
@@ -94,5 +108,5 @@ pub(crate) fn state_diff(
             },
         );
     }
-    changes
+    Ok(changes)
 }

@@ -289,6 +289,71 @@ pub const WORKLOADS: &[WorkloadSchema] = &[
             },
         ],
     },
+    WorkloadSchema {
+    name: "prove.keccak",
+    doc: "Plonky3 STARK (keccak AIR, KoalaBear, FRI over keccak Merkle trees): prove then verify 2^k keccak-f permutations",
+    params: &[
+        ParamSchema {
+            name: "log_permutations",
+            kind: ParamKind::Int,
+            default: Some("6"),
+            doc: "log2 of the keccak-f permutations proven",
+        },
+        ParamSchema {
+            name: "log_blowup",
+            kind: ParamKind::Int,
+            default: Some("1"),
+            doc: "log2 of the FRI blowup factor",
+        },
+        ParamSchema {
+            name: "seed",
+            kind: ParamKind::Int,
+            default: Some("1"),
+            doc: "seed of the permutation inputs",
+        },
+    ],
+}, WorkloadSchema {
+    name: "prove.stateless",
+    doc: "A zk-rollup client run natively: execute a block from an MPT witness with revm and recompute the post-state root",
+    params: &[
+        ParamSchema {
+            name: "txs",
+            kind: ParamKind::Int,
+            default: Some("200"),
+            doc: "transactions in the block, each a storage write (update, insert or delete)",
+        },
+        ParamSchema {
+            name: "contracts",
+            kind: ParamKind::Int,
+            default: Some("20"),
+            doc: "storage contracts the transactions call",
+        },
+        ParamSchema {
+            name: "slots",
+            kind: ParamKind::Int,
+            default: Some("64"),
+            doc: "filled storage slots per contract before the block",
+        },
+        ParamSchema {
+            name: "idle_accounts",
+            kind: ParamKind::Int,
+            default: Some("2000"),
+            doc: "accounts in the state the block never touches",
+        },
+        ParamSchema {
+            name: "delete_pct",
+            kind: ParamKind::Int,
+            default: Some("30"),
+            doc: "percent of transactions that delete a filled slot",
+        },
+        ParamSchema {
+            name: "seed",
+            kind: ParamKind::Int,
+            default: Some("1"),
+            doc: "generator seed",
+        },
+    ],
+},
 ];
 
 pub fn workload_schema(name: &str) -> Option<&'static WorkloadSchema> {
