@@ -4,8 +4,10 @@
 //! that allocator who it is, and hands over to [`worker::main`].
 
 pub mod allocator;
+pub mod counters;
 pub mod evm;
 pub mod registry;
+pub mod sched;
 pub mod worker;
 pub mod workload;
 
