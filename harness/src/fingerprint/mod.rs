@@ -11,6 +11,8 @@ mod kernel;
 mod machine;
 mod power;
 mod source;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
