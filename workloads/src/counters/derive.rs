@@ -77,28 +77,38 @@ mod tests {
         }
     }
 
-    /// Values captured with `perf stat -e task-clock,cs,migrations,faults,
-    /// cycles,instructions` around one 20,000-transfer iteration on an
-    /// x86-64 host with a PMU: cycles and instructions multiplexed at 50%.
+    /// A real `perf stat` on a host with a PMU (the xdp_perf baseline in
+    /// an LKML patch series on jump-target alignment, 1024 runs): 16.69 ms
+    /// task-clock, 2 context switches, 0 migrations, 97 page faults,
+    /// 49,254,635 cycles counted 12.28% of the time, 42,138,558
+    /// instructions counted 36.15% of the time, "0.86 insn per cycle".
+    /// perf prints scaled counts; the raw readings below are those counts
+    /// times the running fraction, as the kernel hands them over.
     #[test]
     fn supported_counters_scale_and_derive_ipc_and_rates() {
-        let wall = 80_000_000; // 80 ms
+        let enabled = 16_690_000;
         let readings = [
-            r("task_clock_ns", 79_512_331, 80_000_000, 80_000_000),
-            r("context_switches", 12, 80_000_000, 80_000_000),
-            r("cpu_migrations", 2, 80_000_000, 80_000_000),
-            r("page_faults", 3_145, 80_000_000, 80_000_000),
-            r("cycles", 150_000_000, 80_000_000, 40_000_000),
-            r("instructions", 330_000_000, 80_000_000, 40_000_000),
+            r("task_clock_ns", 16_690_000, enabled, enabled),
+            r("context_switches", 2, enabled, enabled),
+            r("cpu_migrations", 0, enabled, enabled),
+            r("page_faults", 97, enabled, enabled),
+            r("cycles", 6_048_469, enabled, 2_049_532),
+            r("instructions", 15_233_089, enabled, 6_033_435),
         ];
-        let m = derive(&readings, wall);
-        assert_eq!(m["task_clock_ns"], 79_512_331.0);
-        assert_eq!(m["cycles"], 300_000_000.0);
-        assert_eq!(m["instructions"], 660_000_000.0);
-        assert_eq!(m["cycles_running_fraction"], 0.5);
-        assert!((m["ipc"] - 2.2).abs() < 1e-12);
-        assert_eq!(m["migrations_per_s"], 25.0);
-        assert_eq!(m["context_switches_per_s"], 150.0);
+        let m = derive(&readings, enabled);
+        let close = |a: f64, b: f64| ((a - b) / b).abs() < 1e-4;
+        assert!(close(m["cycles"], 49_254_635.0), "{}", m["cycles"]);
+        assert!(
+            close(m["instructions"], 42_138_558.0),
+            "{}",
+            m["instructions"]
+        );
+        assert!(close(m["cycles_running_fraction"], 0.1228));
+        assert_eq!((m["ipc"] * 100.0).round(), 86.0, "perf printed 0.86");
+        assert_eq!(m["page_faults"], 97.0);
+        assert_eq!(m["cpu_migrations"], 0.0, "counted zero is a real zero");
+        assert_eq!(m["migrations_per_s"], 0.0);
+        assert!(close(m["context_switches_per_s"], 2.0 / 0.01669));
         assert!(!m.contains_key("task_clock_ns_running_fraction"));
     }
 

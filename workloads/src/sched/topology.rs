@@ -10,6 +10,9 @@ struct Place {
     core: i64,
 }
 
+/// Unreadable CPUs sort after every real core, one core each, in CPU order.
+const UNKNOWN_CORE: i64 = 1 << 40;
+
 #[derive(Debug, Clone, Default)]
 pub struct Topology {
     places: BTreeMap<usize, Place>,
@@ -39,7 +42,7 @@ impl Topology {
             };
             let place = Place {
                 package: read("physical_package_id").unwrap_or(0),
-                core: read("core_id").unwrap_or(-1 - cpu as i64),
+                core: read("core_id").unwrap_or(UNKNOWN_CORE + cpu as i64),
             };
             places.insert(cpu, place);
         }
@@ -49,7 +52,7 @@ impl Topology {
     fn place(&self, cpu: usize) -> Place {
         self.places.get(&cpu).copied().unwrap_or(Place {
             package: 0,
-            core: -1 - cpu as i64,
+            core: UNKNOWN_CORE + cpu as i64,
         })
     }
 
