@@ -32,9 +32,13 @@ pub enum Command {
     /// Check result sets' schema and hash (exit 0 ok, 2 bad).
     #[command(arg_required_else_help = true)]
     Validate { files: Vec<PathBuf> },
-    /// Print this machine's fingerprint as JSON.
+    /// Print this machine's fingerprint as JSON, or with --diff the
+    /// environment fields that differ between two result sets, grouped.
     Env {
         #[arg(long)]
         workers: Option<PathBuf>,
+        /// Two result sets to compare: gaslab env --diff A.json B.json
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        diff: Option<Vec<PathBuf>>,
     },
 }

@@ -93,7 +93,22 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             }
             Ok(if bad == 0 { EXIT_OK } else { EXIT_ERROR })
         }
-        Command::Env { workers } => {
+        Command::Env {
+            diff: Some(files), ..
+        } => {
+            let a = store::load(&files[0])?;
+            let b = store::load(&files[1])?;
+            let groups = fingerprint::diff::diff(
+                &fingerprint::diff::environment(&a.content),
+                &fingerprint::diff::environment(&b.content),
+            );
+            print!("{}", fingerprint::diff::render(&groups));
+            Ok(EXIT_OK)
+        }
+        Command::Env {
+            workers,
+            diff: None,
+        } => {
             let workers = workers.unwrap_or_else(default_workers_dir);
             let build = match run::identify(&workers, "system") {
                 Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),

@@ -4,9 +4,11 @@
 //! that allocator who it is, and hands over to [`worker::main`].
 
 pub mod allocator;
+pub mod counters;
 pub mod evm;
 pub mod prove;
 pub mod registry;
+pub mod sched;
 pub mod worker;
 pub mod workload;
 

@@ -112,6 +112,7 @@ mod tests {
             threads: 1,
             warmup: 0,
             samples: 1,
+            sched: None,
         }
     }
 

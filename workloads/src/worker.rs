@@ -2,7 +2,9 @@
 //! warm-up and measured iterations, print one JSON line per event.
 
 use crate::allocator::AllocatorProbe;
+use crate::counters::{self, Counters};
 use crate::registry;
+use crate::sched;
 use gaslab_protocol::{CellSpec, Sample, WorkerBuild, WorkerMessage, PROTOCOL_VERSION};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -59,20 +61,38 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
     let spec: CellSpec =
         serde_json::from_str(&input).map_err(|e| format!("malformed cell spec: {e}"))?;
 
+    // Before the workload exists, so every thread it spawns inherits them.
+    let entered = match &spec.sched {
+        Some(s) => Some(sched::enter(s, spec.threads)?),
+        None => None,
+    };
+    let mut counters = Counters::open();
+
     let start = Instant::now();
     let mut workload = registry::build(&spec).map_err(|e| e.to_string())?;
+    let mut info = workload.info();
+    info.extend(counters.info());
+    if let Some(e) = &entered {
+        info.extend(e.info.clone());
+    }
     emit(&WorkerMessage::Setup {
         setup_ns: start.elapsed().as_nanos() as u64,
-        info: workload.info(),
+        info,
     });
 
     let mut first_digest: Option<String> = None;
     for index in 0..spec.warmup + spec.samples {
+        counters.start();
         let start = Instant::now();
         let it = workload
             .iterate()
-            .map_err(|e| format!("iteration {index}: {e}"))?;
+            .map_err(|e| format!("iteration {index}: {e}"));
         let wall_ns = start.elapsed().as_nanos() as u64;
+        let readings = counters.stop();
+        let mut it = it?;
+        for (name, value) in counters::derive(&readings, wall_ns) {
+            it.metrics.entry(name).or_insert(value);
+        }
         // Every iteration must produce the same result, or nothing it
         // measured can be trusted.
         match &first_digest {
@@ -95,6 +115,9 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
             peak_rss_bytes: peak_rss_bytes(),
             metrics: it.metrics,
         }));
+    }
+    if let (Some(s), Some(e)) = (&spec.sched, &entered) {
+        sched::verify_threads(s, e.cpus.as_deref())?;
     }
     emit(&WorkerMessage::Done {
         allocator_stats: (probe.stats)(),

@@ -12,11 +12,18 @@
 //! [[matrix]]
 //! workload = "evm.transfers"
 //! params = { txs = [2000, 20000], seed = 1 }   # a list expands the matrix
+//! # Optional: each entry is one scheduler setting the matrix runs under.
+//! sched = [
+//!   { policy = "other" },
+//!   { policy = "batch", nice = 5, affinity = "compact" },
+//!   { policy = "other", slice_ns = 3000000, affinity = "0,2-3" },
+//! ]
 //! ```
 //!
 //! Every error names the file, the line and the field.
 
 mod plan;
+mod sched;
 
 pub use plan::{plan, PlannedCell};
 
@@ -49,6 +56,19 @@ pub struct Settings {
     pub timeout_s: Option<Spanned<f64>>,
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub sched: Option<Spanned<Vec<Spanned<SchedEntry>>>>,
+}
+
+/// One kernel-scheduler setting as written in a profile; checked and
+/// turned into a `SchedSpec` by the planner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedEntry {
+    pub policy: Spanned<String>,
+    pub nice: Option<Spanned<i64>>,
+    pub rt_priority: Option<Spanned<i64>>,
+    pub slice_ns: Option<Spanned<i64>>,
+    pub affinity: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +84,7 @@ pub struct MatrixEntry {
     pub timeout_s: Option<Spanned<f64>>,
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub sched: Option<Spanned<Vec<Spanned<SchedEntry>>>>,
 }
 
 impl MatrixEntry {
@@ -75,6 +96,7 @@ impl MatrixEntry {
             timeout_s: self.timeout_s.clone(),
             allocators: self.allocators.clone(),
             threads: self.threads.clone(),
+            sched: self.sched.clone(),
         }
     }
 }

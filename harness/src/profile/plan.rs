@@ -106,18 +106,21 @@ fn plan_entry(
     let settings = Resolved::new(profile, i, &profile.file.defaults, &entry.settings())?;
     for params in product(&axes) {
         for &threads in &settings.threads {
-            for allocator in &settings.allocators {
-                cells.push(PlannedCell {
-                    spec: CellSpec {
-                        workload: name.clone(),
-                        params: params.clone(),
-                        threads,
-                        warmup: settings.warmup,
-                        samples: settings.samples,
-                    },
-                    allocator: allocator.clone(),
-                    timeout: settings.timeout,
-                });
+            for sched in &settings.sched {
+                for allocator in &settings.allocators {
+                    cells.push(PlannedCell {
+                        spec: CellSpec {
+                            workload: name.clone(),
+                            params: params.clone(),
+                            threads,
+                            warmup: settings.warmup,
+                            samples: settings.samples,
+                            sched: sched.clone(),
+                        },
+                        allocator: allocator.clone(),
+                        timeout: settings.timeout,
+                    });
+                }
             }
         }
     }
@@ -147,6 +150,8 @@ struct Resolved {
     timeout: Duration,
     allocators: Vec<String>,
     threads: Vec<usize>,
+    /// None: the cell runs under whatever the harness runs under.
+    sched: Vec<Option<gaslab_protocol::SchedSpec>>,
 }
 
 impl Resolved {
@@ -172,6 +177,12 @@ impl Resolved {
         let (threads, thf) = match (&own.threads, &defaults.threads) {
             (Some(v), _) => (Some(v), pick("threads")),
             (None, d) => (d.as_ref(), "defaults.threads".into()),
+        };
+
+        let sched = match (&own.sched, &defaults.sched) {
+            (Some(v), _) => super::sched::resolve(profile, v, &pick("sched"))?,
+            (None, Some(d)) => super::sched::resolve(profile, d, "defaults.sched")?,
+            (None, None) => vec![None],
         };
 
         let warmup = match warmup {
@@ -245,6 +256,7 @@ impl Resolved {
             timeout,
             allocators,
             threads,
+            sched,
         })
     }
 }

@@ -8,6 +8,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod sched;
+pub use sched::{Affinity, SchedPolicy, SchedSpec};
+
 /// Bumped whenever a message or the catalogue changes shape.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -49,6 +52,10 @@ pub struct CellSpec {
     pub threads: usize,
     pub warmup: usize,
     pub samples: usize,
+    /// Kernel-scheduler settings for the worker and all its threads; absent
+    /// in result sets written before the scheduler axis existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sched: Option<SchedSpec>,
 }
 
 impl CellSpec {
@@ -60,13 +67,18 @@ impl CellSpec {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        format!(
+        let key = format!(
             "{}[{}] threads={} alloc={}",
             self.workload,
             params.join(","),
             self.threads,
             allocator
-        )
+        );
+        // Only set scheduler settings extend the key, so older keys stay valid.
+        match &self.sched {
+            Some(sched) => format!("{key} sched={}", sched.key()),
+            None => key,
+        }
     }
 
     pub fn int(&self, name: &str) -> Option<i64> {
@@ -392,10 +404,32 @@ mod tests {
             threads: 2,
             warmup: 1,
             samples: 3,
+            sched: None,
         };
         assert_eq!(
             spec.key("mimalloc"),
             "evm.transfers[seed=1,txs=10] threads=2 alloc=mimalloc"
         );
+    }
+
+    #[test]
+    fn a_set_scheduler_joins_the_key_and_old_specs_still_parse() {
+        let old = r#"{"workload":"evm.transfers","params":{"txs":10},"threads":1,"warmup":1,"samples":3}"#;
+        let mut spec: CellSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(spec.sched, None);
+        assert!(!serde_json::to_string(&spec).unwrap().contains("sched"));
+        spec.sched = Some(SchedSpec {
+            policy: SchedPolicy::Batch,
+            nice: Some(5),
+            rt_priority: None,
+            slice_ns: None,
+            affinity: Some(Affinity::Compact),
+        });
+        assert_eq!(
+            spec.key("system"),
+            "evm.transfers[txs=10] threads=1 alloc=system sched=policy=batch,nice=5,cpus=compact"
+        );
+        let line = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<CellSpec>(&line).unwrap(), spec);
     }
 }

@@ -1,6 +1,18 @@
 //! The machine fingerprint: everything about where a result came from that
 //! can change a number without a code change. Detected, never assumed; a
 //! field that cannot be read says so.
+//!
+//! One file per source; every reader takes a root path so tests run on
+//! fake /proc + /sys trees (tests/fixtures/fingerprint/).
+
+mod cpu;
+pub mod diff;
+mod kernel;
+mod machine;
+mod power;
+mod source;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,13 +61,13 @@ pub fn take(worker_build: Option<&gaslab_protocol::WorkerBuild>) -> Fingerprint 
         "host.name".into(),
         System::host_name().unwrap_or(UNREADABLE.into()),
     );
+    f.extend(read_tree(Path::new("/")));
     let (release, version) = uname();
-    f.insert("kernel.release".into(), release);
-    f.insert("kernel.version".into(), version);
-    f.insert(
-        "kernel.cmdline".into(),
-        read_trimmed(Path::new("/proc/cmdline")),
-    );
+    for (key, value) in [("kernel.release", release), ("kernel.version", version)] {
+        if f.get(key).is_none_or(|v| v == UNREADABLE) {
+            f.insert(key.into(), value);
+        }
+    }
     if let Some(b) = worker_build {
         f.insert("toolchain.rustc".into(), b.rustc.clone());
         f.insert("toolchain.target".into(), b.target.clone());
@@ -87,10 +99,15 @@ fn uname() -> (String, String) {
     (field(&u.release), field(&u.version))
 }
 
-fn read_trimmed(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| UNREADABLE.into())
+/// Everything the fingerprint reads from files, under `root`: kernel and
+/// scheduler, CPU identity, power and memory settings, machine.
+pub fn read_tree(root: &Path) -> Fingerprint {
+    let mut f = Fingerprint::new();
+    kernel::read_into(root, &mut f);
+    cpu::read_into(root, &mut f);
+    power::read_into(root, &mut f);
+    machine::read_into(root, &mut f);
+    f
 }
 
 /// A stable, filesystem-safe name for this machine: host name plus a short
