@@ -6,6 +6,7 @@
 pub mod allocator;
 pub mod evm;
 pub mod registry;
+pub mod slowdown;
 pub mod worker;
 pub mod workload;
 

@@ -19,7 +19,7 @@ fn with_defaults(spec: &CellSpec) -> Result<CellSpec, WorkloadError> {
         .ok_or_else(|| WorkloadError::UnknownWorkload(spec.workload.clone()))?;
     let mut spec = spec.clone();
     for name in spec.params.keys() {
-        if !schema.params.iter().any(|p| p.name == name) {
+        if schema.param(name).is_none() {
             return Err(WorkloadError::BadParam {
                 name: name.clone(),
                 reason: format!("not a parameter of {}", schema.name),
@@ -77,6 +77,7 @@ mod tests {
             threads: 1,
             warmup: 0,
             samples: 1,
+            adaptive: None,
         }
     }
 

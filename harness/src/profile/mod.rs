@@ -6,6 +6,7 @@
 //! warmup = 2
 //! samples = 10
 //! timeout_s = 120
+//! target_ci_pct = 1.0    # optional: adaptive sampling, `samples` is the cap
 //! allocators = ["system", "mimalloc"]
 //! threads = [1]
 //!
@@ -49,6 +50,11 @@ pub struct Settings {
     pub timeout_s: Option<Spanned<f64>>,
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// Adaptive sampling: stop once the median's 95% CI half-width is under
+    /// this percentage; `samples` becomes the cap.
+    pub target_ci_pct: Option<Spanned<f64>>,
+    /// Fewest measured samples before adaptive sampling may stop (default 10).
+    pub min_samples: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +70,8 @@ pub struct MatrixEntry {
     pub timeout_s: Option<Spanned<f64>>,
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub target_ci_pct: Option<Spanned<f64>>,
+    pub min_samples: Option<Spanned<i64>>,
 }
 
 impl MatrixEntry {
@@ -75,6 +83,8 @@ impl MatrixEntry {
             timeout_s: self.timeout_s.clone(),
             allocators: self.allocators.clone(),
             threads: self.threads.clone(),
+            target_ci_pct: self.target_ci_pct.clone(),
+            min_samples: self.min_samples.clone(),
         }
     }
 }

@@ -13,12 +13,14 @@ mod aggregate;
 mod change_points;
 mod mann_whitney;
 mod median_interval;
+mod proportion;
 mod ratio;
 
 pub use aggregate::{geometric_mean, median, throughput};
 pub use change_points::{e_divisive, ChangePoint, EDivisiveConfig};
 pub use mann_whitney::{mann_whitney_u, MannWhitney};
 pub use median_interval::{median_interval, MedianInterval};
+pub use proportion::proportion_upper_bound;
 pub use ratio::{ratio_of_medians, RatioEstimate};
 
 /// P(Z <= x) for a standard normal Z.

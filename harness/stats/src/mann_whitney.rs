@@ -4,7 +4,7 @@
 
 use crate::normal_cdf;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MannWhitney {
     /// U of the first sample: the number of (a, b) pairs with a > b, ties
     /// counting one half.

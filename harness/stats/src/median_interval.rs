@@ -2,7 +2,7 @@
 //! statistics. Cheap and deterministic, so a worker can ask it after every
 //! sample whether it has measured enough.
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MedianInterval {
     pub median: f64,
     pub lower: f64,

@@ -5,7 +5,7 @@ use crate::aggregate::median_in_place;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RatioEstimate {
     /// median(candidate) / median(baseline).
     pub ratio: f64,
