@@ -41,4 +41,100 @@ pub enum Command {
         #[arg(long, num_args = 2, value_names = ["A", "B"])]
         diff: Option<Vec<PathBuf>>,
     },
+    /// Compare result set B against baseline A, cell by cell (exit 0 no
+    /// regression, 1 regression found, 2 error).
+    Compare {
+        baseline: PathBuf,
+        candidate: PathBuf,
+        /// Half-width of the noise band, as a fraction (0.02 = +-2%).
+        #[arg(long, default_value_t = 0.02, value_parser = fraction)]
+        noise: f64,
+        /// Significance level of the Mann-Whitney test.
+        #[arg(long, default_value_t = 0.01, value_parser = fraction)]
+        alpha: f64,
+        /// Judge cells even where the fingerprint key differs.
+        #[arg(long)]
+        across_fingerprints: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Per machine and cell, the nightly series and its change points
+    /// (E-Divisive means with a permutation test). Exit 1 when a cell's
+    /// latest change point is a regression.
+    History {
+        results: PathBuf,
+        #[command(flatten)]
+        detection: Detection,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What changed across each change point of a results directory, or
+    /// between two result sets: commit range and fingerprint diff.
+    #[command(arg_required_else_help = true)]
+    Explain {
+        /// A results directory, or two result sets (before, after).
+        #[arg(num_args = 1..=2)]
+        paths: Vec<PathBuf>,
+        /// For two result sets: also diff this cell's allocator and build.
+        #[arg(long)]
+        cell: Option<String>,
+        #[command(flatten)]
+        detection: Detection,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Measure this host's false-alarm rate and detection power with
+    /// injected slowdowns, and record them in a result set.
+    Calibrate {
+        profile: PathBuf,
+        /// Injected slowdowns, in percent.
+        #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
+        sizes: Vec<f64>,
+        /// Runs of each variant per cell.
+        #[arg(long, default_value_t = 6)]
+        rounds: usize,
+        #[arg(long, default_value_t = 0.02, value_parser = fraction)]
+        noise: f64,
+        #[arg(long, default_value_t = 0.01, value_parser = fraction)]
+        alpha: f64,
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        #[arg(long)]
+        workers: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Markdown,
+    Json,
+}
+
+/// E-Divisive settings (as MongoDB's signal processing and Apache Otava).
+#[derive(clap::Args)]
+pub struct Detection {
+    /// Points per analysis window (windows overlap by half).
+    #[arg(long, default_value_t = 50)]
+    pub window: usize,
+    /// Largest permutation p-value that counts as a change point.
+    #[arg(long, default_value_t = 0.001, value_parser = fraction)]
+    pub p_value: f64,
+    #[arg(long, default_value_t = 999)]
+    pub permutations: usize,
+    /// Fewest points on either side of a change point.
+    #[arg(long, default_value_t = 3)]
+    pub min_size: usize,
+}
+
+/// A number strictly between 0 and 1.
+fn fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{s:?} is not a number: {e}"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} must be strictly between 0 and 1"))
+    }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 /// Exit statuses, as the design fixes them.
 pub const EXIT_OK: i32 = 0;
+/// `compare` / `history` found a regression.
+pub const EXIT_REGRESSION: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 pub const EXIT_INTERRUPTED: i32 = 130;
 

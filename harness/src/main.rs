@@ -1,6 +1,8 @@
 //! The `gaslab` command. Parses arguments and dispatches; the work lives in
 //! the modules named after each step of the flow.
 
+mod analysis;
+mod analysis_cli;
 mod cli;
 mod error;
 mod fingerprint;
@@ -60,6 +62,12 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
                 println!(
                     "{failed} of {} cells did not finish ok",
                     outcome.content.cells.len()
+                );
+            }
+            if let Some(s) = analysis::sampling::savings(&outcome.content) {
+                println!(
+                    "adaptive sampling: {} of {} samples in {} cells ({} saved, {:.0}%)",
+                    s.taken, s.fixed, s.cells, s.saved(), s.saved_fraction() * 100.0
                 );
             }
             println!("{}", outcome.path.display());
@@ -123,6 +131,42 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             );
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             Ok(EXIT_OK)
+        }
+        Command::Compare {
+            baseline,
+            candidate,
+            noise,
+            alpha,
+            across_fingerprints,
+            format,
+        } => analysis_cli::compare(&baseline, &candidate, noise, alpha, across_fingerprints, format),
+        Command::History {
+            results,
+            detection,
+            format,
+        } => analysis_cli::history(&results, &detection, format),
+        Command::Explain {
+            paths,
+            cell,
+            detection,
+            format,
+        } => analysis_cli::explain(&paths, cell.as_deref(), &detection, format),
+        Command::Calibrate {
+            profile,
+            sizes,
+            rounds,
+            noise,
+            alpha,
+            results,
+            workers,
+            format,
+        } => {
+            let workers = workers.unwrap_or_else(default_workers_dir);
+            let interrupted = Arc::new(AtomicBool::new(false));
+            let flag = interrupted.clone();
+            ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+                .map_err(|e| LabError::Other(format!("cannot install Ctrl-C handler: {e}")))?;
+            analysis_cli::calibrate(&profile, &workers, &results, sizes, rounds, noise, alpha, format, &interrupted)
         }
     }
 }

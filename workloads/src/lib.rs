@@ -9,6 +9,7 @@ pub mod evm;
 pub mod prove;
 pub mod registry;
 pub mod sched;
+pub mod slowdown;
 pub mod worker;
 pub mod workload;
 

@@ -27,7 +27,7 @@ fn with_defaults(spec: &CellSpec) -> Result<CellSpec, WorkloadError> {
         .ok_or_else(|| WorkloadError::UnknownWorkload(spec.workload.clone()))?;
     let mut spec = spec.clone();
     for name in spec.params.keys() {
-        if !schema.params.iter().any(|p| p.name == name) {
+        if schema.param(name).is_none() {
             return Err(WorkloadError::BadParam {
                 name: name.clone(),
                 reason: format!("not a parameter of {}", schema.name),
@@ -113,6 +113,7 @@ mod tests {
             warmup: 0,
             samples: 1,
             sched: None,
+            adaptive: None,
         }
     }
 

@@ -5,6 +5,7 @@ use crate::allocator::AllocatorProbe;
 use crate::counters::{self, Counters};
 use crate::registry;
 use crate::sched;
+use crate::slowdown::InjectedWork;
 use gaslab_protocol::{CellSpec, Sample, WorkerBuild, WorkerMessage, PROTOCOL_VERSION};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -80,18 +81,40 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
         info,
     });
 
+    let slowdown_pct = slowdown_pct(&spec)?;
+    let mut warmup_ns: Vec<u64> = Vec::with_capacity(spec.warmup);
+    let mut injected: Option<InjectedWork> = None;
+    let mut measured_ns: Vec<f64> = Vec::with_capacity(spec.samples);
     let mut first_digest: Option<String> = None;
     for index in 0..spec.warmup + spec.samples {
+        if index == spec.warmup {
+            // Sized on this cell's own warm-up, once, before measuring.
+            injected = InjectedWork::calibrate(slowdown_pct, &warmup_ns);
+        }
         counters.start();
         let start = Instant::now();
         let it = workload
             .iterate()
             .map_err(|e| format!("iteration {index}: {e}"));
+        if it.is_ok() {
+            if let Some(work) = &injected {
+                work.run();
+            }
+        }
         let wall_ns = start.elapsed().as_nanos() as u64;
         let readings = counters.stop();
-        let mut it = it?;
+        let it = it?;
+        let mut metrics = it.metrics;
         for (name, value) in counters::derive(&readings, wall_ns) {
-            it.metrics.entry(name).or_insert(value);
+            metrics.entry(name).or_insert(value);
+        }
+        if index < spec.warmup {
+            warmup_ns.push(wall_ns);
+        } else {
+            measured_ns.push(wall_ns as f64);
+            if let Some(work) = &injected {
+                metrics.insert("slowdown_target_ns".into(), work.target_ns);
+            }
         }
         // Every iteration must produce the same result, or nothing it
         // measured can be trusted.
@@ -113,8 +136,11 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
             work_units: it.work_units,
             digest: it.digest,
             peak_rss_bytes: peak_rss_bytes(),
-            metrics: it.metrics,
+            metrics,
         }));
+        if precise_enough(&spec, &measured_ns) {
+            break;
+        }
     }
     if let (Some(s), Some(e)) = (&spec.sched, &entered) {
         sched::verify_threads(s, e.cpus.as_deref())?;
@@ -123,6 +149,35 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
         allocator_stats: (probe.stats)(),
     });
     Ok(())
+}
+
+/// The injected slowdown the cell asks for, in percent (0 when absent).
+fn slowdown_pct(spec: &CellSpec) -> Result<f64, String> {
+    let pct = spec.float("slowdown_pct").unwrap_or(0.0);
+    if !(0.0..=1000.0).contains(&pct) {
+        return Err(format!(
+            "parameter `slowdown_pct`: {pct} is outside 0..=1000"
+        ));
+    }
+    if pct > 0.0 && spec.warmup == 0 {
+        return Err(
+            "parameter `slowdown_pct` needs at least one warm-up iteration to size the injected work on"
+                .into(),
+        );
+    }
+    Ok(pct)
+}
+
+/// Adaptive sampling: enough once the 95% interval of the median iteration
+/// time is as narrow as the cell asks. Wall time, not gas/s, so workloads
+/// without gas stop the same way.
+fn precise_enough(spec: &CellSpec, measured_ns: &[f64]) -> bool {
+    let Some(adaptive) = spec.adaptive else {
+        return false;
+    };
+    measured_ns.len() >= adaptive.min_samples
+        && gaslab_stats::median_interval(measured_ns, 0.95)
+            .is_some_and(|ci| ci.relative_half_width() * 100.0 <= adaptive.ci_half_width_pct)
 }
 
 fn emit(msg: &WorkerMessage) {

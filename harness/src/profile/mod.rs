@@ -6,6 +6,7 @@
 //! warmup = 2
 //! samples = 10
 //! timeout_s = 120
+//! target_ci_pct = 1.0    # optional: adaptive sampling, `samples` is the cap
 //! allocators = ["system", "mimalloc"]
 //! threads = [1]
 //!
@@ -57,6 +58,11 @@ pub struct Settings {
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
     pub sched: Option<Spanned<Vec<Spanned<SchedEntry>>>>,
+    /// Adaptive sampling: stop once the median's 95% CI half-width is under
+    /// this percentage; `samples` becomes the cap.
+    pub target_ci_pct: Option<Spanned<f64>>,
+    /// Fewest measured samples before adaptive sampling may stop (default 10).
+    pub min_samples: Option<Spanned<i64>>,
 }
 
 /// One kernel-scheduler setting as written in a profile; checked and
@@ -85,6 +91,8 @@ pub struct MatrixEntry {
     pub allocators: Option<Spanned<Vec<Spanned<String>>>>,
     pub threads: Option<Spanned<Vec<Spanned<i64>>>>,
     pub sched: Option<Spanned<Vec<Spanned<SchedEntry>>>>,
+    pub target_ci_pct: Option<Spanned<f64>>,
+    pub min_samples: Option<Spanned<i64>>,
 }
 
 impl MatrixEntry {
@@ -97,6 +105,8 @@ impl MatrixEntry {
             allocators: self.allocators.clone(),
             threads: self.threads.clone(),
             sched: self.sched.clone(),
+            target_ci_pct: self.target_ci_pct.clone(),
+            min_samples: self.min_samples.clone(),
         }
     }
 }

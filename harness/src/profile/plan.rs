@@ -3,7 +3,7 @@
 
 use super::{MatrixEntry, Profile, Settings};
 use crate::error::Result;
-use gaslab_protocol::{workload_schema, CellSpec, ParamKind, ParamValue, ALLOCATORS};
+use gaslab_protocol::{workload_schema, AdaptiveSampling, CellSpec, ParamKind, ParamValue, ALLOCATORS};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -56,11 +56,7 @@ fn plan_entry(
     let mut axes: Vec<(String, Vec<ParamValue>)> = Vec::new();
     for (key, value) in &entry.params {
         let field = at(&format!("params.{}", key.get_ref()));
-        let param = schema
-            .params
-            .iter()
-            .find(|p| p.name == key.get_ref())
-            .ok_or_else(|| {
+        let param = schema.param(key.get_ref()).ok_or_else(|| {
                 let known: Vec<_> = schema.params.iter().map(|p| p.name).collect();
                 profile.error_at(
                     key.span(),
@@ -116,6 +112,7 @@ fn plan_entry(
                             warmup: settings.warmup,
                             samples: settings.samples,
                             sched: sched.clone(),
+                            adaptive: settings.adaptive,
                         },
                         allocator: allocator.clone(),
                         timeout: settings.timeout,
@@ -152,6 +149,7 @@ struct Resolved {
     threads: Vec<usize>,
     /// None: the cell runs under whatever the harness runs under.
     sched: Vec<Option<gaslab_protocol::SchedSpec>>,
+    adaptive: Option<AdaptiveSampling>,
 }
 
 impl Resolved {
@@ -250,6 +248,7 @@ impl Resolved {
                 out
             }
         };
+        let adaptive = resolve_adaptive(profile, i, defaults, own, samples)?;
         Ok(Resolved {
             warmup,
             samples,
@@ -257,6 +256,57 @@ impl Resolved {
             allocators,
             threads,
             sched,
+            adaptive,
         })
     }
+}
+
+const DEFAULT_MIN_SAMPLES: i64 = 10;
+
+/// `target_ci_pct` turns adaptive sampling on; `min_samples` bounds it below.
+fn resolve_adaptive(
+    profile: &Profile,
+    i: usize,
+    defaults: &Settings,
+    own: &Settings,
+    samples: usize,
+) -> Result<Option<AdaptiveSampling>> {
+    let pick = |field: &str, own_set: bool| {
+        if own_set {
+            format!("matrix[{i}].{field}")
+        } else {
+            format!("defaults.{field}")
+        }
+    };
+    let target = own.target_ci_pct.as_ref().or(defaults.target_ci_pct.as_ref());
+    let min = own.min_samples.as_ref().or(defaults.min_samples.as_ref());
+    let Some(target) = target else {
+        if let Some(m) = min {
+            return Err(profile.error_at(
+                m.span(),
+                pick("min_samples", own.min_samples.is_some()),
+                "min_samples only applies with target_ci_pct (adaptive sampling)",
+            ));
+        }
+        return Ok(None);
+    };
+    let tf = pick("target_ci_pct", own.target_ci_pct.is_some());
+    if !(*target.get_ref() > 0.0 && *target.get_ref() <= 100.0) {
+        return Err(profile.error_at(target.span(), tf, "must be a percentage above 0 and at most 100"));
+    }
+    let min_samples = match min {
+        Some(m) if !(6..=samples as i64).contains(m.get_ref()) => {
+            return Err(profile.error_at(
+                m.span(),
+                pick("min_samples", own.min_samples.is_some()),
+                format!("must be between 6 (the smallest sample with a 95% interval of the median) and samples ({samples})"),
+            ))
+        }
+        Some(m) => *m.get_ref() as usize,
+        None => (DEFAULT_MIN_SAMPLES as usize).min(samples).max(6.min(samples)),
+    };
+    Ok(Some(AdaptiveSampling {
+        ci_half_width_pct: *target.get_ref(),
+        min_samples,
+    }))
 }

@@ -85,6 +85,7 @@ pub fn run_profile(
         fingerprint_end: fingerprint::take(build.as_ref()),
         cells: results_out,
         gaslab: info.clone(),
+        calibration: None,
     };
     let stem = format!(
         "{}_{}",

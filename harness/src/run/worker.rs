@@ -194,7 +194,13 @@ fn verify_identity(result: &CellResult) -> CellStatus {
             }
         }
     }
-    if result.measured().count() != result.spec.samples {
+    // Adaptive sampling may stop anywhere from its minimum to the cap.
+    let measured = result.measured().count();
+    let enough = match result.spec.adaptive {
+        Some(a) => (a.min_samples.min(result.spec.samples)..=result.spec.samples).contains(&measured),
+        None => measured == result.spec.samples,
+    };
+    if !enough {
         return CellStatus::Failed {
             reason: format!(
                 "worker finished with {} of {} samples",

@@ -29,6 +29,11 @@ pub struct ResultContent {
     pub fingerprint_start: BTreeMap<String, String>,
     pub fingerprint_end: BTreeMap<String, String>,
     pub cells: Vec<CellResult>,
+    /// Set by `gaslab calibrate`: this host's false-alarm rate and the
+    /// smallest change it detects. Absent from ordinary runs (and then not
+    /// part of the hashed content, so older result sets still verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::analysis::Calibration>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

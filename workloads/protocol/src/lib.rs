@@ -51,11 +51,43 @@ pub struct CellSpec {
     pub params: BTreeMap<String, ParamValue>,
     pub threads: usize,
     pub warmup: usize,
+    /// Measured iterations; with `adaptive` set, the most it may take.
     pub samples: usize,
     /// Kernel-scheduler settings for the worker and all its threads; absent
     /// in result sets written before the scheduler axis existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sched: Option<SchedSpec>,
+    /// Stop early once the median is known precisely enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveSampling>,
+}
+
+/// Adaptive sampling: the worker keeps measuring until the 95% confidence
+/// interval of the median iteration time is within `ci_half_width_pct` of
+/// the median (after at least `min_samples`), or `samples` is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveSampling {
+    pub ci_half_width_pct: f64,
+    pub min_samples: usize,
+}
+
+/// The parameter every workload accepts: calibrated extra CPU work per
+/// measured iteration, as a percentage of the iteration's own time.
+pub const SLOWDOWN_PARAM: ParamSchema = ParamSchema {
+    name: "slowdown_pct",
+    kind: ParamKind::Float,
+    default: Some("0"),
+    doc: "calibrated extra work per iteration, in percent (for self-calibration)",
+};
+
+impl WorkloadSchema {
+    /// The workload's own parameter `name`, or one every workload accepts.
+    pub fn param(&self, name: &str) -> Option<&ParamSchema> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .or((name == SLOWDOWN_PARAM.name).then_some(&SLOWDOWN_PARAM))
+    }
 }
 
 impl CellSpec {
@@ -220,12 +252,6 @@ pub const WORKLOADS: &[WorkloadSchema] = &[
                 kind: ParamKind::Int,
                 default: Some("1"),
                 doc: "generator seed",
-            },
-            ParamSchema {
-                name: "slowdown_pct",
-                kind: ParamKind::Float,
-                default: Some("0"),
-                doc: "calibrated extra work per iteration, in percent",
             },
             ParamSchema {
                 name: "conflict",
@@ -405,6 +431,7 @@ mod tests {
             warmup: 1,
             samples: 3,
             sched: None,
+            adaptive: None,
         };
         assert_eq!(
             spec.key("mimalloc"),

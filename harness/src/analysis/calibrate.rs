@@ -1,0 +1,352 @@
+//! `gaslab calibrate <profile>`: the lab measures its own error rates on
+//! this machine. Each cell runs repeatedly as A (no injected work) and as
+//! B at each injected slowdown (1%, 3%, 5% ...), interleaved so drift hits
+//! all alike; then every A/A pair is compared (any verdict other than
+//! unchanged is a false alarm) and every A/B pair (a regression verdict is
+//! a detection). The smallest size detected with 95% power is recorded in
+//! the result set, so a nightly report can say what it cannot see.
+
+use super::compare::{judge, CompareOptions, Verdict};
+use super::measure::{cell_identity, CellRates};
+use crate::store::{CellResult, CellStatus};
+use gaslab_stats::proportion_upper_bound;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationOptions {
+    /// Injected slowdowns, in percent.
+    pub sizes_pct: Vec<f64>,
+    /// Runs of each variant per cell.
+    pub rounds: usize,
+    pub compare: CompareOptions,
+}
+
+impl Default for CalibrationOptions {
+    fn default() -> Self {
+        Self {
+            sizes_pct: vec![1.0, 3.0, 5.0],
+            rounds: 6,
+            compare: CompareOptions::default(),
+        }
+    }
+}
+
+/// Power wanted before a size counts as detectable.
+pub const POWER_TARGET: f64 = 0.95;
+
+/// Detection at one injected size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InjectedSizeResult {
+    pub slowdown_pct: f64,
+    pub pairs: usize,
+    pub detected: usize,
+    /// detected / pairs.
+    pub power: f64,
+    /// Median over pairs of the measured ratio (B / A): what the injected
+    /// work really cost. None when no pair had data.
+    pub median_ratio: Option<f64>,
+}
+
+/// What a report quotes: the smallest change this host can see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationLimit {
+    pub machine_id: String,
+    /// Smallest injected size with power >= `power_target`; None if none was.
+    pub smallest_detectable_pct: Option<f64>,
+    /// Largest size tried (the bound when none was detectable).
+    pub largest_tested_pct: f64,
+    pub power_target: f64,
+    pub false_alarm_rate: f64,
+    /// E.g. "changes under 3% are not detectable on this host".
+    pub statement: String,
+}
+
+/// The whole calibration, stored in the result set's `calibration` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Identities of the cells calibrated.
+    pub cells: Vec<String>,
+    pub rounds: usize,
+    pub noise: f64,
+    pub alpha: f64,
+    pub aa_pairs: usize,
+    pub false_alarms: usize,
+    pub false_alarm_rate: f64,
+    /// One-sided 95% upper bound on the false-alarm rate (Clopper-Pearson).
+    pub false_alarm_upper_95: f64,
+    pub sizes: Vec<InjectedSizeResult>,
+    pub limit: CalibrationLimit,
+}
+
+/// One cell's runs: `baseline[r]` and `injected[size][r]` for round r.
+pub struct CellRuns<'a> {
+    pub baseline: Vec<&'a CellResult>,
+    pub injected: Vec<Vec<&'a CellResult>>,
+}
+
+/// Scores measured runs. Pairs: all A/A pairs within a cell, and all
+/// (A, B) pairs at each size. Pairs share runs, so the counts are not
+/// independent trials; the resolution is still 1 / pairs.
+pub fn score(
+    machine_id: &str,
+    runs: &[CellRuns<'_>],
+    options: &CalibrationOptions,
+) -> Calibration {
+    let rates = |c: &CellResult| CellRates::of(c).per_sample;
+    let usable = |c: &&&CellResult| c.status == CellStatus::Ok;
+    let mut aa_pairs = 0;
+    let mut false_alarms = 0;
+    for cell in runs {
+        let a: Vec<Vec<f64>> = cell.baseline.iter().filter(usable).map(|c| rates(c)).collect();
+        for i in 0..a.len() {
+            for j in i + 1..a.len() {
+                aa_pairs += 1;
+                let (_, _, v) = judge(&a[i], &a[j], &options.compare);
+                false_alarms += usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
+            }
+        }
+    }
+    let sizes: Vec<InjectedSizeResult> = options
+        .sizes_pct
+        .iter()
+        .enumerate()
+        .map(|(k, &pct)| {
+            let mut pairs = 0;
+            let mut detected = 0;
+            let mut ratios = Vec::new();
+            for cell in runs {
+                let a: Vec<Vec<f64>> = cell.baseline.iter().filter(usable).map(|c| rates(c)).collect();
+                let b: Vec<Vec<f64>> = cell.injected[k].iter().filter(usable).map(|c| rates(c)).collect();
+                for x in &a {
+                    for y in &b {
+                        pairs += 1;
+                        let (ratio, _, v) = judge(x, y, &options.compare);
+                        detected += usize::from(v == Verdict::Regression);
+                        if let Some(r) = ratio {
+                            ratios.push(r.ratio);
+                        }
+                    }
+                }
+            }
+            InjectedSizeResult {
+                slowdown_pct: pct,
+                pairs,
+                detected,
+                power: if pairs == 0 { 0.0 } else { detected as f64 / pairs as f64 },
+                median_ratio: gaslab_stats::median(&ratios),
+            }
+        })
+        .collect();
+    let false_alarm_rate = if aa_pairs == 0 {
+        0.0
+    } else {
+        false_alarms as f64 / aa_pairs as f64
+    };
+    let limit = limit(machine_id, &sizes, false_alarm_rate);
+    Calibration {
+        cells: runs
+            .iter()
+            .filter_map(|r| r.baseline.first().map(|c| cell_identity(c)))
+            .collect(),
+        rounds: options.rounds,
+        noise: options.compare.noise,
+        alpha: options.compare.alpha,
+        aa_pairs,
+        false_alarms,
+        false_alarm_rate,
+        false_alarm_upper_95: proportion_upper_bound(false_alarms, aa_pairs, 0.95),
+        sizes,
+        limit,
+    }
+}
+
+fn limit(machine_id: &str, sizes: &[InjectedSizeResult], false_alarm_rate: f64) -> CalibrationLimit {
+    let mut sorted: Vec<&InjectedSizeResult> = sizes.iter().collect();
+    sorted.sort_by(|a, b| a.slowdown_pct.total_cmp(&b.slowdown_pct));
+    let largest = sorted.last().map_or(0.0, |s| s.slowdown_pct);
+    // The smallest size from which every larger tested size is detected too.
+    let smallest = sorted
+        .iter()
+        .enumerate()
+        .find(|(i, _)| sorted[*i..].iter().all(|s| s.pairs > 0 && s.power >= POWER_TARGET))
+        .map(|(_, s)| s.slowdown_pct);
+    let statement = match smallest {
+        Some(x) => format!(
+            "changes under {x}% are not detectable on this host (at {:.0}% power; {x}% and more are)",
+            POWER_TARGET * 100.0
+        ),
+        None => format!(
+            "no tested change up to {largest}% is detectable at {:.0}% power on this host: changes under {largest}% are not detectable",
+            POWER_TARGET * 100.0
+        ),
+    };
+    CalibrationLimit {
+        machine_id: machine_id.to_string(),
+        smallest_detectable_pct: smallest,
+        largest_tested_pct: largest,
+        power_target: POWER_TARGET,
+        false_alarm_rate,
+        statement,
+    }
+}
+
+/// The most recent calibration for `machine_id` among loaded result sets.
+pub fn latest_for_machine<'a>(
+    sets: &'a [(std::path::PathBuf, crate::store::ResultContent)],
+    machine_id: &str,
+) -> Option<&'a Calibration> {
+    sets.iter()
+        .filter(|(_, c)| c.machine_id == machine_id)
+        .filter_map(|(_, c)| c.calibration.as_ref().map(|cal| (&c.started_at, cal)))
+        .max_by(|a, b| a.0.cmp(b.0))
+        .map(|(_, cal)| cal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_sets::{cell, noisy_rates};
+
+    #[test]
+    fn quiet_runs_give_no_false_alarms_and_full_power_at_five_percent() {
+        let mut cells = Vec::new();
+        for r in 0..5u64 {
+            cells.push(cell("system", &noisy_rates(100e6, 0.002, 20, r)));
+            cells.push(cell("system", &noisy_rates(99e6, 0.002, 20, 100 + r)));
+            cells.push(cell("system", &noisy_rates(95e6, 0.002, 20, 200 + r)));
+        }
+        let runs = [CellRuns {
+            baseline: cells.iter().step_by(3).collect(),
+            injected: vec![
+                cells.iter().skip(1).step_by(3).collect(),
+                cells.iter().skip(2).step_by(3).collect(),
+            ],
+        }];
+        let options = CalibrationOptions {
+            sizes_pct: vec![1.0, 5.0],
+            rounds: 5,
+            compare: CompareOptions::default(),
+        };
+        let c = score("m", &runs, &options);
+        assert_eq!((c.aa_pairs, c.false_alarms), (10, 0));
+        assert_eq!(c.sizes[0].pairs, 25);
+        // 1% is inside the 2% noise band: never a regression, by design.
+        assert_eq!(c.sizes[0].detected, 0);
+        assert_eq!(c.sizes[1].power, 1.0);
+        assert!((c.sizes[1].median_ratio.unwrap() - 0.95).abs() < 0.01);
+        assert_eq!(c.limit.smallest_detectable_pct, Some(5.0));
+        assert!(c.limit.statement.starts_with("changes under 5% are not detectable on this host"));
+        // 0 of 10: the upper bound is 1 - 0.05^(1/10) = 25.9%.
+        assert!((c.false_alarm_upper_95 - 0.2589).abs() < 1e-3, "{}", c.false_alarm_upper_95);
+    }
+
+    #[test]
+    fn nothing_detectable_says_so_with_the_largest_size() {
+        let sizes = [InjectedSizeResult {
+            slowdown_pct: 3.0,
+            pairs: 10,
+            detected: 5,
+            power: 0.5,
+            median_ratio: Some(0.97),
+        }];
+        let l = limit("m", &sizes, 0.0);
+        assert_eq!(l.smallest_detectable_pct, None);
+        assert!(l.statement.contains("changes under 3% are not detectable"), "{}", l.statement);
+    }
+
+}
+
+/// Runs the calibration for `profile`'s cells and writes one result set
+/// holding every run (nothing measured is dropped) and the calibration.
+pub fn run_calibration(
+    profile: &crate::profile::Profile,
+    workers: &std::path::Path,
+    results: &std::path::Path,
+    options: &CalibrationOptions,
+    interrupted: &std::sync::atomic::AtomicBool,
+    mut progress: impl FnMut(&str),
+) -> crate::error::Result<(std::path::PathBuf, crate::store::ResultContent)> {
+    use crate::error::LabError;
+    use crate::{fingerprint, run, store};
+    use gaslab_protocol::ParamValue;
+    use std::sync::atomic::Ordering;
+
+    let cells = crate::profile::plan(profile)?;
+    if let Some(c) = cells.iter().find(|c| c.spec.params.contains_key("slowdown_pct")) {
+        return Err(LabError::file(
+            &profile.path,
+            format!("cell {} sets slowdown_pct; calibrate injects it itself", c.key()),
+        ));
+    }
+    if options.rounds < 2 {
+        return Err(LabError::Other("calibrate needs at least 2 rounds for A/A pairs".into()));
+    }
+    let build = match run::identify(workers, "system") {
+        Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),
+        _ => None,
+    };
+    let fingerprint_start = fingerprint::take(build.as_ref());
+    let machine_id = fingerprint::machine_id(&fingerprint_start);
+    let started_at = run::utc_now();
+    let variants: Vec<f64> = std::iter::once(0.0).chain(options.sizes_pct.iter().copied()).collect();
+    // measured[cell][variant][round]
+    let mut measured: Vec<Vec<Vec<CellResult>>> =
+        vec![vec![Vec::new(); variants.len()]; cells.len()];
+    let total = options.rounds * cells.len() * variants.len();
+    let mut done = 0;
+    'rounds: for round in 0..options.rounds {
+        for (i, cell) in cells.iter().enumerate() {
+            for (v, &pct) in variants.iter().enumerate() {
+                if interrupted.load(Ordering::SeqCst) {
+                    break 'rounds;
+                }
+                let mut planned = cell.clone();
+                planned
+                    .spec
+                    .params
+                    .insert("slowdown_pct".into(), ParamValue::Float(pct));
+                done += 1;
+                progress(&format!(
+                    "[{done}/{total}] round {}/{}: {} +{pct}%",
+                    round + 1,
+                    options.rounds,
+                    cell.key()
+                ));
+                measured[i][v].push(run::run_cell(workers, &planned, interrupted, || {}));
+            }
+        }
+    }
+    let runs: Vec<CellRuns<'_>> = measured
+        .iter()
+        .map(|per_variant| CellRuns {
+            baseline: per_variant[0].iter().collect(),
+            injected: per_variant[1..].iter().map(|r| r.iter().collect()).collect(),
+        })
+        .collect();
+    let calibration = score(&machine_id, &runs, options);
+    let complete = !interrupted.load(Ordering::SeqCst);
+    let info = run::gaslab_info();
+    let content = store::ResultContent {
+        profile: store::ProfileInfo {
+            name: profile.name().to_string(),
+            path: profile.path.display().to_string(),
+            sha256: profile.sha256(),
+        },
+        machine_id: machine_id.clone(),
+        started_at: started_at.clone(),
+        finished_at: run::utc_now(),
+        complete,
+        fingerprint_start,
+        fingerprint_end: fingerprint::take(build.as_ref()),
+        cells: measured.into_iter().flatten().flatten().collect(),
+        gaslab: info.clone(),
+        calibration: Some(calibration),
+    };
+    let stem = format!(
+        "{}_{}_calibration",
+        started_at.replace([':', '-'], ""),
+        &info.commit[..info.commit.len().min(12)]
+    );
+    let path = store::write_new(&results.join(&machine_id), &stem, content.clone())?;
+    Ok((path, content))
+}

@@ -1,0 +1,80 @@
+//! What the analyses measure a cell by, and how cells are matched across
+//! result sets.
+
+use crate::store::{CellResult, ResultContent};
+use gaslab_stats::{median, throughput};
+use serde::Serialize;
+
+/// A cell's rates. gas/s where the workload burns gas; work units per
+/// second (proofs, permutations) where it does not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellRates {
+    /// "gas/s" or "units/s".
+    pub unit: &'static str,
+    /// Rate of each measured sample.
+    pub per_sample: Vec<f64>,
+    /// Median of the per-sample rates (what compare's ratio uses).
+    pub median: Option<f64>,
+    /// Total amount over total time: the aggregate rate, never a mean of rates.
+    pub aggregate: Option<f64>,
+    /// The slowdown injected for calibration, in percent (0 normally).
+    pub injected_slowdown_pct: f64,
+}
+
+impl CellRates {
+    pub fn of(cell: &CellResult) -> Self {
+        let measured: Vec<_> = cell.measured().filter(|s| s.wall_ns > 0).collect();
+        let use_gas = measured.iter().any(|s| s.gas > 0);
+        let amount = |s: &gaslab_protocol::Sample| {
+            if use_gas {
+                s.gas as f64
+            } else {
+                s.work_units as f64
+            }
+        };
+        let per_sample: Vec<f64> = measured
+            .iter()
+            .map(|s| amount(s) * 1e9 / s.wall_ns as f64)
+            .collect();
+        let amounts: Vec<f64> = measured.iter().map(|s| amount(s)).collect();
+        let seconds: Vec<f64> = measured.iter().map(|s| s.wall_ns as f64 / 1e9).collect();
+        CellRates {
+            unit: if use_gas { "gas/s" } else { "units/s" },
+            median: median(&per_sample),
+            aggregate: throughput(&amounts, &seconds),
+            per_sample,
+            injected_slowdown_pct: cell.spec.float("slowdown_pct").unwrap_or(0.0),
+        }
+    }
+}
+
+/// The identity a cell is matched by across result sets: its key without
+/// the injected slowdown, which is a property of the measurement (a
+/// calibration run), not of what is measured.
+pub fn cell_identity(cell: &CellResult) -> String {
+    let mut spec = cell.spec.clone();
+    spec.params.remove("slowdown_pct");
+    spec.key(&cell.allocator)
+}
+
+/// Which result set a number came from, for tables and JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetLabel {
+    pub path: String,
+    pub machine_id: String,
+    pub started_at: String,
+    pub commit: String,
+    pub dirty: bool,
+}
+
+impl SetLabel {
+    pub fn of(path: &std::path::Path, content: &ResultContent) -> Self {
+        SetLabel {
+            path: path.display().to_string(),
+            machine_id: content.machine_id.clone(),
+            started_at: content.started_at.clone(),
+            commit: content.gaslab.commit.clone(),
+            dirty: content.gaslab.dirty,
+        }
+    }
+}
