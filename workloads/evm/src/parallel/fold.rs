@@ -86,7 +86,7 @@ pub(super) fn fold(
         db.commit([(coinbase, account)].into_iter().collect());
     }
     Some(BlockOutput {
-        changes: state_diff(&db, pre),
+        changes: state_diff(&db).ok()?,
         receipts,
         gas_used: cumulative,
     })
