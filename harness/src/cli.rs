@@ -32,6 +32,9 @@ pub enum Command {
     /// Check result sets' schema and hash (exit 0 ok, 2 bad).
     #[command(arg_required_else_help = true)]
     Validate { files: Vec<PathBuf> },
+    /// Per cell of a result set: the scheduler settings granted and the
+    /// medians of its perf counters (context switches, migrations ...).
+    Counters { file: PathBuf },
     /// Print this machine's fingerprint as JSON, or with --diff the
     /// environment fields that differ between two result sets, grouped.
     Env {

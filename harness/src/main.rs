@@ -101,6 +101,11 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             }
             Ok(if bad == 0 { EXIT_OK } else { EXIT_ERROR })
         }
+        Command::Counters { file } => {
+            let set = store::load(&file)?;
+            print!("{}", report::print_counters(&set.content));
+            Ok(EXIT_OK)
+        }
         Command::Env {
             diff: Some(files), ..
         } => {

@@ -58,7 +58,7 @@ pub fn print_table(content: &ResultContent) -> String {
     let mut rows: Vec<[String; 9]> = Vec::new();
     for cell in &content.cells {
         let s = cell_summary(cell);
-        let params: Vec<String> = cell
+        let mut params: Vec<String> = cell
             .spec
             .params
             .iter()
@@ -67,6 +67,9 @@ pub fn print_table(content: &ResultContent) -> String {
                 other => format!("{k}={other}"),
             })
             .collect();
+        if let Some(sched) = &cell.spec.sched {
+            params.push(format!("sched:{}", sched.key()));
+        }
         let na = || "-".to_string();
         rows.push([
             cell.spec.workload.clone(),
