@@ -36,7 +36,11 @@ pub fn compare(
             Format::Json => json(&c),
         }
     );
-    Ok(if c.has_regression() { EXIT_REGRESSION } else { EXIT_OK })
+    Ok(if c.has_regression() {
+        EXIT_REGRESSION
+    } else {
+        EXIT_OK
+    })
 }
 
 fn options(d: &Detection) -> Result<HistoryOptions> {
@@ -161,7 +165,10 @@ pub fn calibrate(
         interrupted,
         |line| eprintln!("{line}"),
     )?;
-    let cal = content.calibration.as_ref().expect("calibrate records its calibration");
+    let cal = content
+        .calibration
+        .as_ref()
+        .expect("calibrate records its calibration");
     print!(
         "{}",
         match format {

@@ -134,7 +134,9 @@ pub struct Detection {
 
 /// A number strictly between 0 and 1.
 fn fraction(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|e| format!("{s:?} is not a number: {e}"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number: {e}"))?;
     if v > 0.0 && v < 1.0 {
         Ok(v)
     } else {

@@ -67,7 +67,11 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             if let Some(s) = analysis::sampling::savings(&outcome.content) {
                 println!(
                     "adaptive sampling: {} of {} samples in {} cells ({} saved, {:.0}%)",
-                    s.taken, s.fixed, s.cells, s.saved(), s.saved_fraction() * 100.0
+                    s.taken,
+                    s.fixed,
+                    s.cells,
+                    s.saved(),
+                    s.saved_fraction() * 100.0
                 );
             }
             println!("{}", outcome.path.display());
@@ -144,7 +148,14 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             alpha,
             across_fingerprints,
             format,
-        } => analysis_cli::compare(&baseline, &candidate, noise, alpha, across_fingerprints, format),
+        } => analysis_cli::compare(
+            &baseline,
+            &candidate,
+            noise,
+            alpha,
+            across_fingerprints,
+            format,
+        ),
         Command::History {
             results,
             detection,
@@ -171,7 +182,17 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             let flag = interrupted.clone();
             ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
                 .map_err(|e| LabError::Other(format!("cannot install Ctrl-C handler: {e}")))?;
-            analysis_cli::calibrate(&profile, &workers, &results, sizes, rounds, noise, alpha, format, &interrupted)
+            analysis_cli::calibrate(
+                &profile,
+                &workers,
+                &results,
+                sizes,
+                rounds,
+                noise,
+                alpha,
+                format,
+                &interrupted,
+            )
         }
     }
 }

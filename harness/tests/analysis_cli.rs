@@ -43,7 +43,10 @@ fn compare_judges_a_against_itself_and_against_a_doubled_workload() {
     let same = run(&["compare", a, a]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same));
     let t = text(&same);
-    assert!(t.contains("unchanged") && t.contains("geometric mean of ratios 1.0000"), "{t}");
+    assert!(
+        t.contains("unchanged") && t.contains("geometric mean of ratios 1.0000"),
+        "{t}"
+    );
 
     let slow = run(&["compare", a, b]);
     assert_eq!(slow.status.code(), Some(1), "{}", text(&slow));
@@ -60,20 +63,31 @@ fn compare_judges_a_against_itself_and_against_a_doubled_workload() {
     assert_eq!(v["cells"][0]["verdict"], "regression");
     assert!(v["cells"][0]["ratio"]["upper"].as_f64().unwrap() < 0.98);
 
-    let explain = run(&["explain", a, b]);
+    let explain = run(&["explain", a, b, "--format", "json"]);
     assert_eq!(explain.status.code(), Some(0), "{}", text(&explain));
-    assert!(text(&explain).contains("the code did not change"), "{}", text(&explain));
+    let x: Value = serde_json::from_slice(&explain.stdout).unwrap();
+    // Same commit both sides (the tree may be dirty while developing).
+    assert_eq!(x["code"]["changed"], false, "{}", text(&explain));
+    assert_eq!(x["code"]["from_commit"], x["code"]["to_commit"]);
 
     let history = run(&["history", results.to_str().unwrap()]);
     assert_eq!(history.status.code(), Some(0), "{}", text(&history));
-    assert!(text(&history).contains("2 result sets"), "{}", text(&history));
+    assert!(
+        text(&history).contains("2 result sets"),
+        "{}",
+        text(&history)
+    );
 }
 
 #[test]
 fn bad_input_to_the_analysis_commands_exits_2_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nope.json");
-    let out = run(&["compare", missing.to_str().unwrap(), missing.to_str().unwrap()]);
+    let out = run(&[
+        "compare",
+        missing.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("nope.json"), "{}", text(&out));
     let out = run(&["compare", "a", "b", "--noise", "2"]);
@@ -107,7 +121,10 @@ fn calibrate_records_its_table_in_a_result_set_that_validates() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("A/A (none)") && t.contains("A/B +100%") && t.contains("not detectable"), "{t}");
+    assert!(
+        t.contains("A/A (none)") && t.contains("A/B +100%") && t.contains("not detectable"),
+        "{t}"
+    );
     let path = written_path(&out);
     let v = run(&["validate", path.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));
@@ -121,6 +138,15 @@ fn calibrate_records_its_table_in_a_result_set_that_validates() {
     let h = run(&["history", results.to_str().unwrap(), "--format", "json"]);
     let hv: Value = serde_json::from_slice(&h.stdout).unwrap();
     assert_eq!(hv["cells"].as_array().unwrap().len(), 0, "{}", text(&h));
+    // ...but its detection limit is what a nightly report quotes.
+    let limit = &hv["detection_limits"][0]["statement"];
+    assert!(
+        limit
+            .as_str()
+            .unwrap()
+            .contains("not detectable on this host"),
+        "{limit}"
+    );
 }
 
 #[test]
@@ -132,7 +158,12 @@ fn adaptive_sampling_stops_between_its_minimum_and_the_cap_and_says_what_it_save
         "name = \"adaptive\"\n[defaults]\nwarmup = 1\nsamples = 60\ntarget_ci_pct = 100.0\nmin_samples = 6\nallocators = [\"system\"]\n[[matrix]]\nworkload = \"evm.transfers\"\nparams = { txs = 100 }\n",
     );
     let results = tmp.path().join("results");
-    let out = run(&["run", p.to_str().unwrap(), "--results", results.to_str().unwrap()]);
+    let out = run(&[
+        "run",
+        p.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("adaptive sampling:"), "{}", text(&out));
     let set: Value =

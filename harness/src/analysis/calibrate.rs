@@ -87,22 +87,24 @@ pub struct CellRuns<'a> {
 /// Scores measured runs. Pairs: all A/A pairs within a cell, and all
 /// (A, B) pairs at each size. Pairs share runs, so the counts are not
 /// independent trials; the resolution is still 1 / pairs.
-pub fn score(
-    machine_id: &str,
-    runs: &[CellRuns<'_>],
-    options: &CalibrationOptions,
-) -> Calibration {
+pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptions) -> Calibration {
     let rates = |c: &CellResult| CellRates::of(c).per_sample;
     let usable = |c: &&&CellResult| c.status == CellStatus::Ok;
     let mut aa_pairs = 0;
     let mut false_alarms = 0;
     for cell in runs {
-        let a: Vec<Vec<f64>> = cell.baseline.iter().filter(usable).map(|c| rates(c)).collect();
+        let a: Vec<Vec<f64>> = cell
+            .baseline
+            .iter()
+            .filter(usable)
+            .map(|c| rates(c))
+            .collect();
         for i in 0..a.len() {
             for j in i + 1..a.len() {
                 aa_pairs += 1;
                 let (_, _, v) = judge(&a[i], &a[j], &options.compare);
-                false_alarms += usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
+                false_alarms +=
+                    usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
             }
         }
     }
@@ -115,8 +117,17 @@ pub fn score(
             let mut detected = 0;
             let mut ratios = Vec::new();
             for cell in runs {
-                let a: Vec<Vec<f64>> = cell.baseline.iter().filter(usable).map(|c| rates(c)).collect();
-                let b: Vec<Vec<f64>> = cell.injected[k].iter().filter(usable).map(|c| rates(c)).collect();
+                let a: Vec<Vec<f64>> = cell
+                    .baseline
+                    .iter()
+                    .filter(usable)
+                    .map(|c| rates(c))
+                    .collect();
+                let b: Vec<Vec<f64>> = cell.injected[k]
+                    .iter()
+                    .filter(usable)
+                    .map(|c| rates(c))
+                    .collect();
                 for x in &a {
                     for y in &b {
                         pairs += 1;
@@ -132,7 +143,11 @@ pub fn score(
                 slowdown_pct: pct,
                 pairs,
                 detected,
-                power: if pairs == 0 { 0.0 } else { detected as f64 / pairs as f64 },
+                power: if pairs == 0 {
+                    0.0
+                } else {
+                    detected as f64 / pairs as f64
+                },
                 median_ratio: gaslab_stats::median(&ratios),
             }
         })
@@ -160,7 +175,11 @@ pub fn score(
     }
 }
 
-fn limit(machine_id: &str, sizes: &[InjectedSizeResult], false_alarm_rate: f64) -> CalibrationLimit {
+fn limit(
+    machine_id: &str,
+    sizes: &[InjectedSizeResult],
+    false_alarm_rate: f64,
+) -> CalibrationLimit {
     let mut sorted: Vec<&InjectedSizeResult> = sizes.iter().collect();
     sorted.sort_by(|a, b| a.slowdown_pct.total_cmp(&b.slowdown_pct));
     let largest = sorted.last().map_or(0.0, |s| s.slowdown_pct);
@@ -168,7 +187,11 @@ fn limit(machine_id: &str, sizes: &[InjectedSizeResult], false_alarm_rate: f64) 
     let smallest = sorted
         .iter()
         .enumerate()
-        .find(|(i, _)| sorted[*i..].iter().all(|s| s.pairs > 0 && s.power >= POWER_TARGET))
+        .find(|(i, _)| {
+            sorted[*i..]
+                .iter()
+                .all(|s| s.pairs > 0 && s.power >= POWER_TARGET)
+        })
         .map(|(_, s)| s.slowdown_pct);
     let statement = match smallest {
         Some(x) => format!(
@@ -200,6 +223,114 @@ pub fn latest_for_machine<'a>(
         .filter_map(|(_, c)| c.calibration.as_ref().map(|cal| (&c.started_at, cal)))
         .max_by(|a, b| a.0.cmp(b.0))
         .map(|(_, cal)| cal)
+}
+
+/// Runs the calibration for `profile`'s cells and writes one result set
+/// holding every run (nothing measured is dropped) and the calibration.
+pub fn run_calibration(
+    profile: &crate::profile::Profile,
+    workers: &std::path::Path,
+    results: &std::path::Path,
+    options: &CalibrationOptions,
+    interrupted: &std::sync::atomic::AtomicBool,
+    mut progress: impl FnMut(&str),
+) -> crate::error::Result<(std::path::PathBuf, crate::store::ResultContent)> {
+    use crate::error::LabError;
+    use crate::{fingerprint, run, store};
+    use gaslab_protocol::ParamValue;
+    use std::sync::atomic::Ordering;
+
+    let cells = crate::profile::plan(profile)?;
+    if let Some(c) = cells
+        .iter()
+        .find(|c| c.spec.params.contains_key("slowdown_pct"))
+    {
+        return Err(LabError::file(
+            &profile.path,
+            format!(
+                "cell {} sets slowdown_pct; calibrate injects it itself",
+                c.key()
+            ),
+        ));
+    }
+    if options.rounds < 2 {
+        return Err(LabError::Other(
+            "calibrate needs at least 2 rounds for A/A pairs".into(),
+        ));
+    }
+    let build = match run::identify(workers, "system") {
+        Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),
+        _ => None,
+    };
+    let fingerprint_start = fingerprint::take(build.as_ref());
+    let machine_id = fingerprint::machine_id(&fingerprint_start);
+    let started_at = run::utc_now();
+    let variants: Vec<f64> = std::iter::once(0.0)
+        .chain(options.sizes_pct.iter().copied())
+        .collect();
+    // measured[cell][variant][round]
+    let mut measured: Vec<Vec<Vec<CellResult>>> =
+        vec![vec![Vec::new(); variants.len()]; cells.len()];
+    let total = options.rounds * cells.len() * variants.len();
+    let mut done = 0;
+    'rounds: for round in 0..options.rounds {
+        for (i, cell) in cells.iter().enumerate() {
+            for (v, &pct) in variants.iter().enumerate() {
+                if interrupted.load(Ordering::SeqCst) {
+                    break 'rounds;
+                }
+                let mut planned = cell.clone();
+                planned
+                    .spec
+                    .params
+                    .insert("slowdown_pct".into(), ParamValue::Float(pct));
+                done += 1;
+                progress(&format!(
+                    "[{done}/{total}] round {}/{}: {} +{pct}%",
+                    round + 1,
+                    options.rounds,
+                    cell.key()
+                ));
+                measured[i][v].push(run::run_cell(workers, &planned, interrupted, || {}));
+            }
+        }
+    }
+    let runs: Vec<CellRuns<'_>> = measured
+        .iter()
+        .map(|per_variant| CellRuns {
+            baseline: per_variant[0].iter().collect(),
+            injected: per_variant[1..]
+                .iter()
+                .map(|r| r.iter().collect())
+                .collect(),
+        })
+        .collect();
+    let calibration = score(&machine_id, &runs, options);
+    let complete = !interrupted.load(Ordering::SeqCst);
+    let info = run::gaslab_info();
+    let content = store::ResultContent {
+        profile: store::ProfileInfo {
+            name: profile.name().to_string(),
+            path: profile.path.display().to_string(),
+            sha256: profile.sha256(),
+        },
+        machine_id: machine_id.clone(),
+        started_at: started_at.clone(),
+        finished_at: run::utc_now(),
+        complete,
+        fingerprint_start,
+        fingerprint_end: fingerprint::take(build.as_ref()),
+        cells: measured.into_iter().flatten().flatten().collect(),
+        gaslab: info.clone(),
+        calibration: Some(calibration),
+    };
+    let stem = format!(
+        "{}_{}_calibration",
+        started_at.replace([':', '-'], ""),
+        &info.commit[..info.commit.len().min(12)]
+    );
+    let path = store::write_new(&results.join(&machine_id), &stem, content.clone())?;
+    Ok((path, content))
 }
 
 #[cfg(test)]
@@ -235,9 +366,16 @@ mod tests {
         assert_eq!(c.sizes[1].power, 1.0);
         assert!((c.sizes[1].median_ratio.unwrap() - 0.95).abs() < 0.01);
         assert_eq!(c.limit.smallest_detectable_pct, Some(5.0));
-        assert!(c.limit.statement.starts_with("changes under 5% are not detectable on this host"));
+        assert!(c
+            .limit
+            .statement
+            .starts_with("changes under 5% are not detectable on this host"));
         // 0 of 10: the upper bound is 1 - 0.05^(1/10) = 25.9%.
-        assert!((c.false_alarm_upper_95 - 0.2589).abs() < 1e-3, "{}", c.false_alarm_upper_95);
+        assert!(
+            (c.false_alarm_upper_95 - 0.2589).abs() < 1e-3,
+            "{}",
+            c.false_alarm_upper_95
+        );
     }
 
     #[test]
@@ -251,102 +389,10 @@ mod tests {
         }];
         let l = limit("m", &sizes, 0.0);
         assert_eq!(l.smallest_detectable_pct, None);
-        assert!(l.statement.contains("changes under 3% are not detectable"), "{}", l.statement);
+        assert!(
+            l.statement.contains("changes under 3% are not detectable"),
+            "{}",
+            l.statement
+        );
     }
-
-}
-
-/// Runs the calibration for `profile`'s cells and writes one result set
-/// holding every run (nothing measured is dropped) and the calibration.
-pub fn run_calibration(
-    profile: &crate::profile::Profile,
-    workers: &std::path::Path,
-    results: &std::path::Path,
-    options: &CalibrationOptions,
-    interrupted: &std::sync::atomic::AtomicBool,
-    mut progress: impl FnMut(&str),
-) -> crate::error::Result<(std::path::PathBuf, crate::store::ResultContent)> {
-    use crate::error::LabError;
-    use crate::{fingerprint, run, store};
-    use gaslab_protocol::ParamValue;
-    use std::sync::atomic::Ordering;
-
-    let cells = crate::profile::plan(profile)?;
-    if let Some(c) = cells.iter().find(|c| c.spec.params.contains_key("slowdown_pct")) {
-        return Err(LabError::file(
-            &profile.path,
-            format!("cell {} sets slowdown_pct; calibrate injects it itself", c.key()),
-        ));
-    }
-    if options.rounds < 2 {
-        return Err(LabError::Other("calibrate needs at least 2 rounds for A/A pairs".into()));
-    }
-    let build = match run::identify(workers, "system") {
-        Ok(gaslab_protocol::WorkerMessage::Hello { build, .. }) => Some(build),
-        _ => None,
-    };
-    let fingerprint_start = fingerprint::take(build.as_ref());
-    let machine_id = fingerprint::machine_id(&fingerprint_start);
-    let started_at = run::utc_now();
-    let variants: Vec<f64> = std::iter::once(0.0).chain(options.sizes_pct.iter().copied()).collect();
-    // measured[cell][variant][round]
-    let mut measured: Vec<Vec<Vec<CellResult>>> =
-        vec![vec![Vec::new(); variants.len()]; cells.len()];
-    let total = options.rounds * cells.len() * variants.len();
-    let mut done = 0;
-    'rounds: for round in 0..options.rounds {
-        for (i, cell) in cells.iter().enumerate() {
-            for (v, &pct) in variants.iter().enumerate() {
-                if interrupted.load(Ordering::SeqCst) {
-                    break 'rounds;
-                }
-                let mut planned = cell.clone();
-                planned
-                    .spec
-                    .params
-                    .insert("slowdown_pct".into(), ParamValue::Float(pct));
-                done += 1;
-                progress(&format!(
-                    "[{done}/{total}] round {}/{}: {} +{pct}%",
-                    round + 1,
-                    options.rounds,
-                    cell.key()
-                ));
-                measured[i][v].push(run::run_cell(workers, &planned, interrupted, || {}));
-            }
-        }
-    }
-    let runs: Vec<CellRuns<'_>> = measured
-        .iter()
-        .map(|per_variant| CellRuns {
-            baseline: per_variant[0].iter().collect(),
-            injected: per_variant[1..].iter().map(|r| r.iter().collect()).collect(),
-        })
-        .collect();
-    let calibration = score(&machine_id, &runs, options);
-    let complete = !interrupted.load(Ordering::SeqCst);
-    let info = run::gaslab_info();
-    let content = store::ResultContent {
-        profile: store::ProfileInfo {
-            name: profile.name().to_string(),
-            path: profile.path.display().to_string(),
-            sha256: profile.sha256(),
-        },
-        machine_id: machine_id.clone(),
-        started_at: started_at.clone(),
-        finished_at: run::utc_now(),
-        complete,
-        fingerprint_start,
-        fingerprint_end: fingerprint::take(build.as_ref()),
-        cells: measured.into_iter().flatten().flatten().collect(),
-        gaslab: info.clone(),
-        calibration: Some(calibration),
-    };
-    let stem = format!(
-        "{}_{}_calibration",
-        started_at.replace([':', '-'], ""),
-        &info.commit[..info.commit.len().min(12)]
-    );
-    let path = store::write_new(&results.join(&machine_id), &stem, content.clone())?;
-    Ok((path, content))
 }

@@ -151,7 +151,8 @@ pub fn compare(
 ) -> Comparison {
     let set_changes = key_diff(&baseline.fingerprint_start, &candidate.fingerprint_start);
     let mut cells = Vec::new();
-    let usable = |c: &&crate::store::CellResult| c.status == CellStatus::Ok || c.measured().count() > 0;
+    let usable =
+        |c: &&crate::store::CellResult| c.status == CellStatus::Ok || c.measured().count() > 0;
     for a in baseline.cells.iter().filter(usable) {
         let key = cell_identity(a);
         let b = candidate
@@ -250,7 +251,13 @@ pub(crate) mod tests {
     fn a_and_a_show_no_regression_and_a_geometric_mean_near_one() {
         let a = content(&[("system", noisy_rates(100e6, 0.01, 20, 1))], "c1", &[]);
         let b = content(&[("system", noisy_rates(100e6, 0.01, 20, 2))], "c1", &[]);
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &CompareOptions::default());
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &CompareOptions::default(),
+        );
         assert_eq!(c.cells.len(), 1);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged, "{:?}", c.cells[0]);
         assert!(!c.has_regression());
@@ -261,16 +268,28 @@ pub(crate) mod tests {
     #[test]
     fn a_and_b_with_a_ten_percent_slowdown_is_a_regression() {
         let a = content(
-            &[("system", noisy_rates(100e6, 0.01, 20, 1)), ("mimalloc", noisy_rates(120e6, 0.01, 20, 3))],
+            &[
+                ("system", noisy_rates(100e6, 0.01, 20, 1)),
+                ("mimalloc", noisy_rates(120e6, 0.01, 20, 3)),
+            ],
             "c1",
             &[],
         );
         let b = content(
-            &[("system", noisy_rates(90e6, 0.01, 20, 2)), ("mimalloc", noisy_rates(132e6, 0.01, 20, 4))],
+            &[
+                ("system", noisy_rates(90e6, 0.01, 20, 2)),
+                ("mimalloc", noisy_rates(132e6, 0.01, 20, 4)),
+            ],
             "c2",
             &[],
         );
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &CompareOptions::default());
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &CompareOptions::default(),
+        );
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
         assert_eq!(c.cells[1].verdict, Verdict::Improvement);
         let r = c.cells[0].ratio.unwrap();
@@ -286,23 +305,49 @@ pub(crate) mod tests {
     fn a_significant_change_inside_the_noise_band_is_not_a_regression() {
         let a = content(&[("system", noisy_rates(100e6, 0.001, 30, 1))], "c1", &[]);
         let b = content(&[("system", noisy_rates(99e6, 0.001, 30, 2))], "c1", &[]);
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &CompareOptions::default());
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &CompareOptions::default(),
+        );
         assert!(c.cells[0].p_value.unwrap() < 0.01);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged);
-        let strict = CompareOptions { noise: 0.005, ..Default::default() };
+        let strict = CompareOptions {
+            noise: 0.005,
+            ..Default::default()
+        };
         let c = compare(Path::new("a"), &a, Path::new("b"), &b, &strict);
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
 
     #[test]
     fn a_different_kernel_is_shown_and_not_judged_silently() {
-        let a = content(&[("system", noisy_rates(100e6, 0.01, 20, 1))], "c1", &[("kernel.release", "6.5.0")]);
-        let b = content(&[("system", noisy_rates(70e6, 0.01, 20, 2))], "c1", &[("kernel.release", "6.8.0")]);
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &CompareOptions::default());
+        let a = content(
+            &[("system", noisy_rates(100e6, 0.01, 20, 1))],
+            "c1",
+            &[("kernel.release", "6.5.0")],
+        );
+        let b = content(
+            &[("system", noisy_rates(70e6, 0.01, 20, 2))],
+            "c1",
+            &[("kernel.release", "6.8.0")],
+        );
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &CompareOptions::default(),
+        );
         assert_eq!(c.cells[0].verdict, Verdict::Incomparable);
         assert_eq!(c.fingerprint_changes[0].field, "kernel.release");
         assert!(!c.has_regression());
-        let across = CompareOptions { across_fingerprints: true, ..Default::default() };
+        let across = CompareOptions {
+            across_fingerprints: true,
+            ..Default::default()
+        };
         let c = compare(Path::new("a"), &a, Path::new("b"), &b, &across);
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
@@ -311,7 +356,13 @@ pub(crate) mod tests {
     fn cells_on_one_side_only_are_listed() {
         let a = content(&[("system", noisy_rates(1e8, 0.01, 10, 1))], "c1", &[]);
         let b = content(&[("jemalloc", noisy_rates(1e8, 0.01, 10, 1))], "c1", &[]);
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &CompareOptions::default());
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &CompareOptions::default(),
+        );
         let v: Vec<_> = c.cells.iter().map(|c| c.verdict).collect();
         assert_eq!(v, [Verdict::OnlyInBaseline, Verdict::OnlyInCandidate]);
         assert_eq!(c.summary.geometric_mean_ratio, None);

@@ -133,12 +133,16 @@ fn summarise(code: &CodeChange, changes: &[FieldChange], groups: &[FingerprintGr
 
 /// Explains every change point of `history`, reading the result sets the
 /// points came from.
-pub fn explain_history(history: &History, sets: &[(PathBuf, ResultContent)]) -> Vec<ChangeExplanation> {
+pub fn explain_history(
+    history: &History,
+    sets: &[(PathBuf, ResultContent)],
+) -> Vec<ChangeExplanation> {
     let find = |p: &Path| sets.iter().find(|(q, _)| q == p).map(|(_, c)| c);
     let mut out = Vec::new();
     for cell in &history.cells {
         for cp in &cell.change_points {
-            let (Some(a), Some(b)) = (find(&cp.last_before.path), find(&cp.first_after.path)) else {
+            let (Some(a), Some(b)) = (find(&cp.last_before.path), find(&cp.first_after.path))
+            else {
                 continue;
             };
             out.push(ChangeExplanation {
@@ -161,7 +165,12 @@ pub fn explain_history(history: &History, sets: &[(PathBuf, ResultContent)]) -> 
 /// The commits between two, from git where this checkout knows both.
 pub fn commit_log(from: &str, to: &str) -> Option<Vec<String>> {
     let out = std::process::Command::new("git")
-        .args(["log", "--oneline", "--no-decorate", &format!("{from}..{to}")])
+        .args([
+            "log",
+            "--oneline",
+            "--no-decorate",
+            &format!("{from}..{to}"),
+        ])
         .output()
         .ok()?;
     out.status.success().then(|| {
@@ -223,15 +232,30 @@ mod tests {
         assert_eq!(explained.len(), 2, "one change point per allocator cell");
         for e in &explained {
             assert_eq!(e.change.index, 10);
-            assert!((e.change.magnitude + 0.2).abs() < 0.02, "{}", e.change.magnitude);
+            assert!(
+                (e.change.magnitude + 0.2).abs() < 0.02,
+                "{}",
+                e.change.magnitude
+            );
             let x = &e.explanation;
             assert!(!x.code.changed && !x.code.dirty);
             assert_eq!(
                 x.changed_groups,
-                [FingerprintGroup::Kernel, FingerprintGroup::Scheduler, FingerprintGroup::Toolchain]
+                [
+                    FingerprintGroup::Kernel,
+                    FingerprintGroup::Scheduler,
+                    FingerprintGroup::Toolchain
+                ]
             );
-            let fields: Vec<_> = x.fingerprint_changes.iter().map(|c| c.field.as_str()).collect();
-            assert_eq!(fields, ["kernel.release", "kernel.scheduler", "toolchain.rustc"]);
+            let fields: Vec<_> = x
+                .fingerprint_changes
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect();
+            assert_eq!(
+                fields,
+                ["kernel.release", "kernel.scheduler", "toolchain.rustc"]
+            );
             for needle in [
                 "the code did not change",
                 "6.5.0-45-generic -> 6.8.0-31-generic",
@@ -239,7 +263,11 @@ mod tests {
                 "rustc 1.79.0 -> rustc 1.80.0",
                 "any of them may be the cause",
             ] {
-                assert!(x.summary.contains(needle), "{needle:?} not in {}", x.summary);
+                assert!(
+                    x.summary.contains(needle),
+                    "{needle:?} not in {}",
+                    x.summary
+                );
             }
             assert!(!x.summary.contains("host.name"), "{}", x.summary);
         }

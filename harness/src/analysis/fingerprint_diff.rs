@@ -95,7 +95,10 @@ pub fn is_key_field(field: &str) -> bool {
 }
 
 /// Every field that differs, sorted by group then name.
-pub fn diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<FieldChange> {
+pub fn diff(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<FieldChange> {
     let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
     fields.sort();
     fields.dedup();
@@ -155,27 +158,61 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn groups_follow_the_field_names() {
-        assert_eq!(FingerprintGroup::of("kernel.release"), FingerprintGroup::Kernel);
-        assert_eq!(FingerprintGroup::of("kernel.scheduler"), FingerprintGroup::Scheduler);
-        assert_eq!(FingerprintGroup::of("sched.features"), FingerprintGroup::Scheduler);
-        assert_eq!(FingerprintGroup::of("toolchain.rustc"), FingerprintGroup::Toolchain);
+        assert_eq!(
+            FingerprintGroup::of("kernel.release"),
+            FingerprintGroup::Kernel
+        );
+        assert_eq!(
+            FingerprintGroup::of("kernel.scheduler"),
+            FingerprintGroup::Scheduler
+        );
+        assert_eq!(
+            FingerprintGroup::of("sched.features"),
+            FingerprintGroup::Scheduler
+        );
+        assert_eq!(
+            FingerprintGroup::of("toolchain.rustc"),
+            FingerprintGroup::Toolchain
+        );
         assert_eq!(FingerprintGroup::of("crate.revm"), FingerprintGroup::Crates);
         assert_eq!(FingerprintGroup::of("cpu.microcode"), FingerprintGroup::Cpu);
-        assert_eq!(FingerprintGroup::of("cloud.instance_type"), FingerprintGroup::Machine);
+        assert_eq!(
+            FingerprintGroup::of("cloud.instance_type"),
+            FingerprintGroup::Machine
+        );
     }
 
     #[test]
     fn diff_lists_changed_added_and_removed_fields_and_key_diff_drops_volatile_ones() {
-        let a = map(&[("kernel.release", "6.5"), ("host.name", "a"), ("cpu.model", "x")]);
-        let b = map(&[("kernel.release", "6.8"), ("host.name", "b"), ("toolchain.rustc", "1.80")]);
+        let a = map(&[
+            ("kernel.release", "6.5"),
+            ("host.name", "a"),
+            ("cpu.model", "x"),
+        ]);
+        let b = map(&[
+            ("kernel.release", "6.8"),
+            ("host.name", "b"),
+            ("toolchain.rustc", "1.80"),
+        ]);
         let d = diff(&a, &b);
         let fields: Vec<_> = d.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, ["kernel.release", "toolchain.rustc", "cpu.model", "host.name"]);
+        assert_eq!(
+            fields,
+            [
+                "kernel.release",
+                "toolchain.rustc",
+                "cpu.model",
+                "host.name"
+            ]
+        );
         let k: Vec<_> = key_diff(&a, &b).into_iter().map(|c| c.field).collect();
         assert_eq!(k, ["kernel.release", "toolchain.rustc", "cpu.model"]);
         assert_eq!(describe(&d[1]), "toolchain.rustc: (absent) -> 1.80");

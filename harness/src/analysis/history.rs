@@ -2,6 +2,7 @@
 //! nightly medians in time order, with change points found by E-Divisive
 //! means and a permutation test.
 
+use super::calibrate::{latest_for_machine, CalibrationLimit};
 use super::measure::{cell_identity, CellRates};
 use crate::error::{LabError, Result};
 use crate::store::{self, CellStatus, ResultContent};
@@ -101,6 +102,9 @@ pub struct History {
     pub options: HistoryOptions,
     pub result_sets: usize,
     pub cells: Vec<CellHistory>,
+    /// Per machine, its latest `gaslab calibrate` limit found among the
+    /// result sets: what a report must say it cannot see.
+    pub detection_limits: Vec<CalibrationLimit>,
 }
 
 /// Every result set under `dir` (recursively, `*.json`), hash-checked. A
@@ -202,10 +206,18 @@ pub fn history(sets: &[(PathBuf, ResultContent)], options: &HistoryOptions) -> H
             }
         })
         .collect();
+    let mut machines: Vec<&str> = sets.iter().map(|(_, c)| c.machine_id.as_str()).collect();
+    machines.sort();
+    machines.dedup();
+    let detection_limits = machines
+        .into_iter()
+        .filter_map(|m| latest_for_machine(sets, m).map(|c| c.limit.clone()))
+        .collect();
     History {
         options: *options,
         result_sets: sets.len(),
         cells,
+        detection_limits,
     }
 }
 
@@ -245,7 +257,13 @@ mod tests {
         assert_eq!(cp.index, 12);
         assert!(cp.is_regression());
         assert!((cp.magnitude + 0.2).abs() < 0.02, "{}", cp.magnitude);
-        assert_eq!((cp.last_before.commit.as_str(), cp.first_after.commit.as_str()), ("c11", "c12"));
+        assert_eq!(
+            (
+                cp.last_before.commit.as_str(),
+                cp.first_after.commit.as_str()
+            ),
+            ("c11", "c12")
+        );
         assert!(cp.confidence >= 0.999);
     }
 
@@ -254,7 +272,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let files = nights(tmp.path());
         let text = std::fs::read_to_string(&files[3]).unwrap();
-        std::fs::write(&files[3], text.replacen("\"wall_ns\": ", "\"wall_ns\": 1", 1)).unwrap();
+        std::fs::write(
+            &files[3],
+            text.replacen("\"wall_ns\": ", "\"wall_ns\": 1", 1),
+        )
+        .unwrap();
         let err = load_dir(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("night03") && err.contains("sha256"), "{err}");
     }

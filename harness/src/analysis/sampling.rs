@@ -54,14 +54,20 @@ mod tests {
     #[test]
     fn savings_count_against_the_cap() {
         let mut c = content(
-            &[("system", noisy_rates(1e8, 0.01, 12, 1)), ("mimalloc", noisy_rates(1e8, 0.01, 40, 2))],
+            &[
+                ("system", noisy_rates(1e8, 0.01, 12, 1)),
+                ("mimalloc", noisy_rates(1e8, 0.01, 40, 2)),
+            ],
             "c",
             &[],
         );
         assert_eq!(savings(&c), None);
         for cell in &mut c.cells {
             cell.spec.samples = 40;
-            cell.spec.adaptive = Some(AdaptiveSampling { ci_half_width_pct: 1.0, min_samples: 10 });
+            cell.spec.adaptive = Some(AdaptiveSampling {
+                ci_half_width_pct: 1.0,
+                min_samples: 10,
+            });
         }
         let s = savings(&c).unwrap();
         assert_eq!((s.cells, s.taken, s.fixed, s.saved()), (2, 52, 80, 28));

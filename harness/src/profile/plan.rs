@@ -3,7 +3,9 @@
 
 use super::{MatrixEntry, Profile, Settings};
 use crate::error::Result;
-use gaslab_protocol::{workload_schema, AdaptiveSampling, CellSpec, ParamKind, ParamValue, ALLOCATORS};
+use gaslab_protocol::{
+    workload_schema, AdaptiveSampling, CellSpec, ParamKind, ParamValue, ALLOCATORS,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -57,17 +59,17 @@ fn plan_entry(
     for (key, value) in &entry.params {
         let field = at(&format!("params.{}", key.get_ref()));
         let param = schema.param(key.get_ref()).ok_or_else(|| {
-                let known: Vec<_> = schema.params.iter().map(|p| p.name).collect();
-                profile.error_at(
-                    key.span(),
-                    &field,
-                    format!(
-                        "`{name}` has no parameter `{}` (known: {})",
-                        key.get_ref(),
-                        known.join(", ")
-                    ),
-                )
-            })?;
+            let known: Vec<_> = schema.params.iter().map(|p| p.name).collect();
+            profile.error_at(
+                key.span(),
+                &field,
+                format!(
+                    "`{name}` has no parameter `{}` (known: {})",
+                    key.get_ref(),
+                    known.join(", ")
+                ),
+            )
+        })?;
         let values: Vec<&toml::Value> = match value.get_ref() {
             toml::Value::Array(items) => items.iter().collect(),
             single => vec![single],
@@ -278,7 +280,10 @@ fn resolve_adaptive(
             format!("defaults.{field}")
         }
     };
-    let target = own.target_ci_pct.as_ref().or(defaults.target_ci_pct.as_ref());
+    let target = own
+        .target_ci_pct
+        .as_ref()
+        .or(defaults.target_ci_pct.as_ref());
     let min = own.min_samples.as_ref().or(defaults.min_samples.as_ref());
     let Some(target) = target else {
         if let Some(m) = min {
@@ -292,7 +297,11 @@ fn resolve_adaptive(
     };
     let tf = pick("target_ci_pct", own.target_ci_pct.is_some());
     if !(*target.get_ref() > 0.0 && *target.get_ref() <= 100.0) {
-        return Err(profile.error_at(target.span(), tf, "must be a percentage above 0 and at most 100"));
+        return Err(profile.error_at(
+            target.span(),
+            tf,
+            "must be a percentage above 0 and at most 100",
+        ));
     }
     let min_samples = match min {
         Some(m) if !(6..=samples as i64).contains(m.get_ref()) => {

@@ -23,18 +23,26 @@ fn row(c: &CellComparison) -> Vec<String> {
         .unwrap_or_default();
     let mut verdict = c.verdict.label().to_string();
     if c.verdict == Verdict::Incomparable {
-        let fields: Vec<&str> = c.fingerprint_changes.iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<&str> = c
+            .fingerprint_changes
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
         verdict = format!("not compared: fingerprint differs ({})", fields.join(", "));
     }
     vec![
         format!("{}{injected}", c.key),
         rate(&c.baseline),
         rate(&c.candidate),
-        c.ratio.map(|r| pct_change(r.ratio)).unwrap_or_else(|| "-".into()),
+        c.ratio
+            .map(|r| pct_change(r.ratio))
+            .unwrap_or_else(|| "-".into()),
         c.ratio
             .map(|r| format!("{} .. {}", pct_change(r.lower), pct_change(r.upper)))
             .unwrap_or_else(|| "-".into()),
-        c.p_value.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "-".into()),
+        c.p_value
+            .map(|p| format!("{p:.2e}"))
+            .unwrap_or_else(|| "-".into()),
         verdict,
     ]
 }

@@ -63,5 +63,9 @@ pub fn table(h: &History) -> String {
 }
 
 pub fn markdown_report(h: &History) -> String {
-    format!("### gaslab history\n\n{}\n\n{}", settings(h), markdown(&HEADERS, &rows(h)))
+    format!(
+        "### gaslab history\n\n{}\n\n{}",
+        settings(h),
+        markdown(&HEADERS, &rows(h))
+    )
 }

@@ -197,7 +197,9 @@ fn verify_identity(result: &CellResult) -> CellStatus {
     // Adaptive sampling may stop anywhere from its minimum to the cap.
     let measured = result.measured().count();
     let enough = match result.spec.adaptive {
-        Some(a) => (a.min_samples.min(result.spec.samples)..=result.spec.samples).contains(&measured),
+        Some(a) => {
+            (a.min_samples.min(result.spec.samples)..=result.spec.samples).contains(&measured)
+        }
         None => measured == result.spec.samples,
     };
     if !enough {

@@ -40,7 +40,7 @@ pub fn throughput(amounts: &[f64], durations: &[f64]) -> Option<f64> {
 /// The geometric mean, the one average of ratios where a halving and a
 /// doubling cancel. None if empty or any value is not positive.
 pub fn geometric_mean(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() || xs.iter().any(|x| !(*x > 0.0)) {
+    if xs.is_empty() || xs.iter().any(|x| x.is_nan() || *x <= 0.0) {
         return None;
     }
     Some((xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp())

@@ -141,7 +141,7 @@ fn permutation_p_value(
     min_size: usize,
     rng: &mut ChaCha8Rng,
 ) -> Option<f64> {
-    if !(observed > 0.0) {
+    if observed.is_nan() || observed <= 0.0 {
         return None;
     }
     let total = config.permutations as f64 + 1.0;
@@ -253,7 +253,8 @@ mod tests {
                 s / c
             };
             let (a, b) = (l.len() as f64, r.len() as f64);
-            a * b / (a + b) * (2.0 * mean_abs(l, r, false) - mean_abs(l, l, true) - mean_abs(r, r, true))
+            a * b / (a + b)
+                * (2.0 * mean_abs(l, r, false) - mean_abs(l, l, true) - mean_abs(r, r, true))
         };
         let (tau, q) = best_split(&xs, 2).unwrap();
         assert_eq!(tau, 3);
@@ -289,9 +290,14 @@ mod tests {
     fn stationary_noise_raises_no_alarm_in_at_least_99_of_100_seeds() {
         let config = EDivisiveConfig::default();
         let alarms = (0..100u64)
-            .filter(|&seed| !e_divisive(&series(&[(50, 100.0)], 0.02, 1000 + seed), &config).is_empty())
+            .filter(|&seed| {
+                !e_divisive(&series(&[(50, 100.0)], 0.02, 1000 + seed), &config).is_empty()
+            })
             .count();
-        assert!(alarms <= 1, "{alarms} of 100 stationary series had a change point");
+        assert!(
+            alarms <= 1,
+            "{alarms} of 100 stationary series had a change point"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn ratio_of_medians(
         return None;
     }
     let base = median_in_place(&mut baseline.to_vec());
-    if !(base > 0.0) {
+    if base.is_nan() || base <= 0.0 {
         return None;
     }
     let ratio = median_in_place(&mut candidate.to_vec()) / base;
