@@ -239,22 +239,22 @@ impl<'a> MvMemory<'a> {
         tx: TxIdx,
         address: Address,
         slot: U256,
-        mut writers: Option<&mut Vec<TxIdx>>,
+        writers: Option<&mut Vec<TxIdx>>,
     ) -> Result<U256, Blocked> {
         let reset = self.latest(tx, &Location::StorageReset(address))?;
         let written = self.latest(tx, &Location::Storage(address, slot))?;
-        let pick = |w: Option<&mut Vec<TxIdx>>, idx: TxIdx| {
-            if let Some(w) = w {
+        let pick = |idx: TxIdx| {
+            if let Some(w) = writers {
                 w.push(idx);
             }
         };
         match (written, reset) {
             (Some((w, Value::Storage(v))), r) if r.as_ref().is_none_or(|(ri, _)| *ri <= w) => {
-                pick(writers.as_deref_mut(), w);
+                pick(w);
                 Ok(v)
             }
             (_, Some((r, _))) => {
-                pick(writers.as_deref_mut(), r);
+                pick(r);
                 Ok(U256::ZERO)
             }
             _ => Ok(self.pre.storage_slot(&address, &slot)),
