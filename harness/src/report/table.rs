@@ -110,13 +110,9 @@ pub fn print_table(content: &ResultContent) -> String {
         out.push('\n');
     };
     line(headers.to_vec(), &mut out);
-    line(
-        widths
-            .iter()
-            .map(|w| &"------------------------------------------------------------"[..*w])
-            .collect(),
-        &mut out,
-    );
+    // Rules as wide as their column, however long a cell key grows.
+    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(rules.iter().map(String::as_str).collect(), &mut out);
     for row in &rows {
         line(row.iter().map(String::as_str).collect(), &mut out);
     }

@@ -101,7 +101,7 @@ impl<'a, P: TrieProvider> WitnessDb<'a, P> {
     fn account(&self, address: Address) -> Result<Option<TrieAccount>, StatelessError> {
         let mut state = self.state.borrow_mut();
         if let Some(leaf) = state.account_leaves.get(&address) {
-            return Ok(leaf.clone());
+            return Ok(*leaf);
         }
         let OpenedState { accounts, work, .. } = &mut *state;
         let path = key_path(address.as_slice(), work);
@@ -114,7 +114,7 @@ impl<'a, P: TrieProvider> WitnessDb<'a, P> {
                 }
             })?),
         };
-        state.account_leaves.insert(address, leaf.clone());
+        state.account_leaves.insert(address, leaf);
         Ok(leaf)
     }
 
@@ -150,7 +150,7 @@ impl<'a, P: TrieProvider> WitnessDb<'a, P> {
         // Every changed account was read during execution, so its leaf is known.
         let mut state = self.state.into_inner();
         for (address, change) in &output.changes {
-            let pre = state.account_leaves.get(address).cloned().flatten();
+            let pre = state.account_leaves.get(address).copied().flatten();
             let mut storage = if change.storage_cleared {
                 TrieNode::Empty
             } else {

@@ -156,7 +156,7 @@ pub fn full_state(pre: &PreState) -> Result<FullState, String> {
 
 /// The state root computed independently of kona-mpt, by alloy-trie's
 /// hash builder over every account: the reference the client must match.
-pub fn reference_root<'a>(accounts: impl IntoIterator<Item = (Address, TrieAccount)>) -> B256 {
+pub fn reference_root(accounts: impl IntoIterator<Item = (Address, TrieAccount)>) -> B256 {
     alloy_trie::root::state_root_unhashed(accounts)
 }
 
