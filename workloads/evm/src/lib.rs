@@ -11,7 +11,7 @@ mod sequential;
 
 pub use block::{Block, BlockContext};
 pub use output::{AccountChange, BlockOutput, Receipt};
-pub use prestate::PreState;
+pub use prestate::{PreState, PreStateError};
 pub use sequential::execute_sequential;
 
 /// Re-exported so callers build transactions with the same revm we execute on.
