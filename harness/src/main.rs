@@ -3,8 +3,10 @@
 
 mod cli;
 mod error;
+mod fetch;
 mod fingerprint;
 mod profile;
+mod replay;
 mod report;
 mod run;
 mod stats;
@@ -107,6 +109,36 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
                 serde_json::to_value(&f).expect("map serializes"),
             );
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+            Ok(EXIT_OK)
+        }
+        Command::Replay {
+            blocks,
+            threads,
+            executor,
+            format,
+            runs,
+            allocator,
+            workers,
+        } => {
+            let workers = workers.unwrap_or_else(default_workers_dir);
+            let request = replay::ReplayRequest {
+                blocks,
+                threads,
+                executor,
+                format,
+                runs,
+                allocator,
+            };
+            Err(replay::exec_worker(&workers, &request))
+        }
+        Command::Fetch {
+            rpc_url,
+            blocks,
+            out,
+        } => {
+            for dir in fetch::fetch(&rpc_url, &blocks, &out)? {
+                println!("{}", dir.display());
+            }
             Ok(EXIT_OK)
         }
     }

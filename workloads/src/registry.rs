@@ -1,5 +1,6 @@
 //! From a cell spec to a ready workload.
 
+use crate::evm::mainnet::MainnetWorkload;
 use crate::evm::transfers::TransfersWorkload;
 use crate::{Workload, WorkloadError};
 use gaslab_protocol::{workload_schema, CellSpec, ParamKind, ParamValue};
@@ -10,6 +11,7 @@ pub fn build(spec: &CellSpec) -> Result<Box<dyn Workload>, WorkloadError> {
     let spec = with_defaults(spec)?;
     match spec.workload.as_str() {
         "evm.transfers" => Ok(Box::new(TransfersWorkload::new(&spec)?)),
+        "evm.mainnet" => Ok(Box::new(MainnetWorkload::new(&spec)?)),
         other => Err(WorkloadError::UnknownWorkload(other.to_string())),
     }
 }

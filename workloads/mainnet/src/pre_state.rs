@@ -66,9 +66,9 @@ pub fn read_pre_state(file: &Path) -> Result<PreState, MainnetError> {
 pub fn read_block_hashes(file: &Path, pre: &mut PreState) -> Result<(), MainnetError> {
     let hashes: BTreeMap<String, B256> = json_file::read(file)?;
     for (number, hash) in hashes {
-        let parsed = number.parse::<u64>().map_err(|e| {
-            MainnetError::field(file, &number, format!("not a block number: {e}"))
-        })?;
+        let parsed = number
+            .parse::<u64>()
+            .map_err(|e| MainnetError::field(file, &number, format!("not a block number: {e}")))?;
         pre.insert_block_hash(parsed, hash);
     }
     Ok(())

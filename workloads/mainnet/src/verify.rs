@@ -3,7 +3,9 @@
 
 use crate::{MainnetBlock, Mismatch};
 use alloy_consensus::proofs::calculate_receipt_root;
-use alloy_consensus::{Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom};
+use alloy_consensus::{
+    Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom,
+};
 use alloy_primitives::{logs_bloom, Bloom};
 use gaslab_evm::revm::primitives::hardfork::SpecId;
 use gaslab_evm::{BlockOutput, Receipt};
@@ -34,7 +36,9 @@ pub fn verify_header(block: &MainnetBlock, out: &BlockOutput) -> Result<(), Mism
     if bloom != header.logs_bloom {
         // A transaction whose logs set a bit the header lacks is wrong for
         // certain; name the first such one.
-        let culprit = blooms.iter().position(|b| (*b | header.logs_bloom) != header.logs_bloom);
+        let culprit = blooms
+            .iter()
+            .position(|b| (*b | header.logs_bloom) != header.logs_bloom);
         return Err(mismatch(
             culprit,
             "logsBloom",
@@ -76,7 +80,11 @@ fn receipt_bloom(r: &Receipt) -> Bloom {
 }
 
 /// The receipts trie root, with alloy's receipt encoding and trie.
-fn receipts_root(block: &MainnetBlock, receipts: &[Receipt], blooms: &[Bloom]) -> alloy_primitives::B256 {
+fn receipts_root(
+    block: &MainnetBlock,
+    receipts: &[Receipt],
+    blooms: &[Bloom],
+) -> alloy_primitives::B256 {
     let envelopes: Vec<ReceiptEnvelope> = receipts
         .iter()
         .zip(blooms)
@@ -127,7 +135,11 @@ pub fn compare_outputs(
             None
         };
         if let Some((field, detail)) = field {
-            return Err(mismatch(Some(i), field, format!("sequential {detail} parallel")));
+            return Err(mismatch(
+                Some(i),
+                field,
+                format!("sequential {detail} parallel"),
+            ));
         }
     }
     if reference.receipts.len() != other.receipts.len() {

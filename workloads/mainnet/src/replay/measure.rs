@@ -18,6 +18,7 @@ pub struct BlockRow {
     /// Median wall time per executor, in ms; None where it did not run.
     pub sequential_ms: Option<f64>,
     pub parallel_ms: Option<f64>,
+    #[serde(flatten)]
     pub verdict: Verdict,
 }
 

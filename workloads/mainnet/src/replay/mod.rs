@@ -17,7 +17,10 @@ pub const EXIT_MISMATCH: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "replay", about = "Replay mainnet blocks and verify them against their headers")]
+#[command(
+    name = "replay",
+    about = "Replay mainnet blocks and verify them against their headers"
+)]
 pub struct ReplayArgs {
     /// Block folders, or folders holding block folders.
     #[arg(required = true)]
@@ -44,8 +47,7 @@ pub enum Format {
 /// Runs `replay` with `args` (without the program name); returns the exit
 /// status. Rows are printed as blocks finish, errors go to stderr.
 pub fn main<I: IntoIterator<Item = String>>(args: I) -> i32 {
-    let args = match ReplayArgs::try_parse_from(std::iter::once("replay".to_string()).chain(args))
-    {
+    let args = match ReplayArgs::try_parse_from(std::iter::once("replay".to_string()).chain(args)) {
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();

@@ -23,9 +23,8 @@ impl Summary {
     pub fn of(rows: &[BlockRow]) -> Self {
         let count = |f: fn(&Verdict) -> bool| rows.iter().filter(|r| f(&r.verdict)).count();
         let speedups: Vec<f64> = rows.iter().filter_map(BlockRow::speedup).collect();
-        let geomean_speedup = (!speedups.is_empty()).then(|| {
-            (speedups.iter().map(|s| s.ln()).sum::<f64>() / speedups.len() as f64).exp()
-        });
+        let geomean_speedup = (!speedups.is_empty())
+            .then(|| (speedups.iter().map(|s| s.ln()).sum::<f64>() / speedups.len() as f64).exp());
         Summary {
             blocks: rows.len(),
             matched: count(|v| matches!(v, Verdict::Match)),
@@ -124,7 +123,10 @@ impl Table {
             }
             Format::Json => {
                 let doc = serde_json::json!({ "blocks": rows, "summary": summary });
-                println!("{}", serde_json::to_string_pretty(&doc).expect("rows serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&doc).expect("rows serialize")
+                );
             }
         }
     }
