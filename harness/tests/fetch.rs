@@ -72,10 +72,11 @@ fn serve(block: Value, traces: Value, hashes: Map<String, Value>) -> String {
                     16,
                 )
                 .unwrap();
+                let ancestor = number < BLOCK && number + 256 >= BLOCK;
                 let result = match (c["method"].as_str().unwrap(), number == BLOCK) {
                     ("eth_getBlockByNumber", true) => block.clone(),
                     ("debug_traceBlockByNumber", true) => traces.clone(),
-                    ("eth_getBlockByNumber", false) => json!({
+                    ("eth_getBlockByNumber", false) if ancestor => json!({
                         "number": format!("{number:#x}"),
                         "hash": hashes.get(&number.to_string()).cloned()
                             .unwrap_or_else(|| json!(format!("0x{number:064x}"))),

@@ -134,13 +134,17 @@ fn a_missing_account_is_a_mismatch_naming_the_block() {
         let b: Value =
             serde_json::from_str(&std::fs::read_to_string(block.join("block.json")).unwrap())
                 .unwrap();
+        let pre: Value =
+            serde_json::from_str(&std::fs::read_to_string(block.join("pre_state.json")).unwrap())
+                .unwrap();
         b["transactions"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|t| t["input"].as_str().is_some_and(|i| i.len() > 2) && t["to"].is_string())
-            .map(|t| t["to"].as_str().unwrap().to_string())
-            .unwrap()
+            .filter_map(|t| t["to"].as_str())
+            .map(str::to_lowercase)
+            .find(|to| pre[to.as_str()]["code"].is_string())
+            .expect("a transaction calls a contract")
     };
     edit_json(&block.join("pre_state.json"), |pre| {
         assert!(pre.as_object_mut().unwrap().remove(&callee).is_some());
