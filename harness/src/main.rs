@@ -5,8 +5,10 @@ mod analysis;
 mod analysis_cli;
 mod cli;
 mod error;
+mod fetch;
 mod fingerprint;
 mod profile;
+mod replay;
 mod report;
 mod run;
 mod stats;
@@ -193,6 +195,35 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
                 format,
                 &interrupted,
             )
+        Command::Replay {
+            blocks,
+            threads,
+            executor,
+            format,
+            runs,
+            allocator,
+            workers,
+        } => {
+            let workers = workers.unwrap_or_else(default_workers_dir);
+            let request = replay::ReplayRequest {
+                blocks,
+                threads,
+                executor,
+                format,
+                runs,
+                allocator,
+            };
+            Err(replay::exec_worker(&workers, &request))
+        }
+        Command::Fetch {
+            rpc_url,
+            blocks,
+            out,
+        } => {
+            for dir in fetch::fetch(&rpc_url, &blocks, &out)? {
+                println!("{}", dir.display());
+            }
+            Ok(EXIT_OK)
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::evm::amm::AmmWorkload;
 use crate::evm::erc20::Erc20Workload;
+use crate::evm::mainnet::MainnetWorkload;
 use crate::evm::transfers::TransfersWorkload;
 use crate::prove::keccak::KeccakWorkload;
 use crate::prove::stateless::StatelessWorkload;
@@ -18,6 +19,7 @@ pub fn build(spec: &CellSpec) -> Result<Box<dyn Workload>, WorkloadError> {
         "evm.amm" => Ok(Box::new(AmmWorkload::new(&spec)?)),
         "prove.keccak" => Ok(Box::new(KeccakWorkload::new(&spec)?)),
         "prove.stateless" => Ok(Box::new(StatelessWorkload::new(&spec)?)),
+        "evm.mainnet" => Ok(Box::new(MainnetWorkload::new(&spec)?)),
         other => Err(WorkloadError::UnknownWorkload(other.to_string())),
     }
 }

@@ -14,8 +14,14 @@ use std::time::Instant;
 /// Entry point of every `worker-<allocator>` binary.
 ///
 /// `--identify` prints the hello line (allocator identity and build) and
-/// exits; otherwise the cell spec is read from stdin.
+/// exits; `replay <args>` replays mainnet blocks (see
+/// `gaslab_mainnet::replay`); otherwise the cell spec is read from stdin.
 pub fn main(probe: AllocatorProbe) -> ! {
+    // `worker-<allocator> replay ...`: mainnet replay under this allocator,
+    // exec'd by `gaslab replay` (the harness links no workload).
+    if std::env::args().nth(1).as_deref() == Some("replay") {
+        std::process::exit(gaslab_mainnet::replay::main(std::env::args().skip(2)));
+    }
     let identify_only = std::env::args().any(|a| a == "--identify");
     emit(&hello(&probe));
     if identify_only {

@@ -15,7 +15,7 @@ pub use output::{AccountChange, BlockOutput, Receipt};
 pub use parallel::{
     dependency_headroom, execute_parallel, Fallback, Headroom, ParallelStats, MIN_PARALLEL_TXS,
 };
-pub use prestate::PreState;
+pub use prestate::{PreState, PreStateError};
 pub use sequential::{execute_sequential, execute_sequential_on};
 
 /// Re-exported so callers build transactions with the same revm we execute on.

@@ -5,7 +5,6 @@ use revm::bytecode::Bytecode;
 use revm::database_interface::DatabaseRef;
 use revm::primitives::{Address, AddressMap, B256Map, Bytes, HashMap, B256, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
-use std::convert::Infallible;
 
 #[derive(Debug, Clone, Default)]
 pub struct PreState {
@@ -13,7 +12,19 @@ pub struct PreState {
     storage: AddressMap<HashMap<U256, U256>>,
     code: B256Map<Bytecode>,
     block_hashes: HashMap<u64, B256>,
+    /// Real chains: an ancestor hash nobody supplied is an error, not a
+    /// made-up value that would execute on as if it were right.
+    unknown_block_hash_is_error: bool,
 }
+
+/// Why the pre-state could not answer a read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PreStateError {
+    #[error("BLOCKHASH({number}) read an ancestor whose hash the pre-state does not hold")]
+    UnknownBlockHash { number: u64 },
+}
+
+impl revm::database_interface::DBErrorMarker for PreStateError {}
 
 impl PreState {
     pub fn new() -> Self {
@@ -46,6 +57,14 @@ impl PreState {
 
     pub fn insert_block_hash(&mut self, number: u64, hash: B256) {
         self.block_hashes.insert(number, hash);
+    }
+
+    /// Makes BLOCKHASH of an ancestor not inserted with
+    /// [`insert_block_hash`](Self::insert_block_hash) fail instead of
+    /// falling back to keccak of the number (the default, for generated
+    /// blocks whose ancestors do not exist).
+    pub fn require_known_block_hashes(&mut self) {
+        self.unknown_block_hash_is_error = true;
     }
 
     pub fn account(&self, address: &Address) -> Option<&AccountInfo> {
@@ -83,7 +102,7 @@ impl PreState {
 }
 
 impl DatabaseRef for &PreState {
-    type Error = Infallible;
+    type Error = PreStateError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self.accounts.get(&address).cloned())
@@ -98,11 +117,13 @@ impl DatabaseRef for &PreState {
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        // Unknown ancestors hash like geth's test chains do: keccak of the number.
-        Ok(self
-            .block_hashes
-            .get(&number)
-            .copied()
-            .unwrap_or_else(|| revm::primitives::keccak256(number.to_be_bytes())))
+        match self.block_hashes.get(&number) {
+            Some(hash) => Ok(*hash),
+            None if self.unknown_block_hash_is_error => {
+                Err(PreStateError::UnknownBlockHash { number })
+            }
+            // Unknown ancestors hash like geth's test chains do: keccak of the number.
+            None => Ok(revm::primitives::keccak256(number.to_be_bytes())),
+        }
     }
 }

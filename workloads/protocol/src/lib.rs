@@ -392,6 +392,30 @@ pub const WORKLOADS: &[WorkloadSchema] = &[
         },
     ],
 },
+WorkloadSchema {
+    name: "evm.mainnet",
+    doc: "Real Ethereum mainnet blocks executed back to back, each checked against its header",
+    params: &[
+        ParamSchema {
+            name: "dir",
+            kind: ParamKind::Text,
+            default: Some("workloads/data/mainnet-subset"),
+            doc: "a block folder or a folder of block folders (relative: to the working directory, else to the project)",
+        },
+        ParamSchema {
+            name: "blocks",
+            kind: ParamKind::Text,
+            default: Some("all"),
+            doc: "`all`, or block numbers separated by commas, picked from `dir`",
+        },
+        ParamSchema {
+            name: "executor",
+            kind: ParamKind::Text,
+            default: Some("sequential"),
+            doc: "sequential, parallel or both (parallel checked against sequential)",
+        },
+    ],
+},
 ];
 
 pub fn workload_schema(name: &str) -> Option<&'static WorkloadSchema> {

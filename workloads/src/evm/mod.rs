@@ -5,4 +5,5 @@ pub mod chain;
 pub mod contracts;
 pub mod erc20;
 pub mod executor;
+pub mod mainnet;
 pub mod transfers;

@@ -1,0 +1,144 @@
+//! One block: execute it with each executor, time the runs, verify every
+//! run against the header and the others against the first executor.
+
+use crate::executor::{run, Executor};
+use crate::hardfork;
+use crate::verify::{compare_outputs, verify_header};
+use crate::{MainnetBlock, MainnetError, Mismatch};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockRow {
+    pub block: String,
+    pub hardfork: String,
+    pub txs: usize,
+    pub gas: u64,
+    /// Median wall time per executor, in ms; None where it did not run.
+    pub sequential_ms: Option<f64>,
+    pub parallel_ms: Option<f64>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Match,
+    Mismatch { reason: String },
+    Unreadable { reason: String },
+}
+
+impl Verdict {
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::Match => None,
+            Verdict::Mismatch { reason } | Verdict::Unreadable { reason } => Some(reason),
+        }
+    }
+}
+
+impl BlockRow {
+    pub fn unreadable(dir: &Path, error: MainnetError) -> Self {
+        let verdict = match error {
+            MainnetError::Mismatch(m) => Verdict::Mismatch {
+                reason: m.to_string(),
+            },
+            other => Verdict::Unreadable {
+                reason: other.to_string(),
+            },
+        };
+        BlockRow {
+            block: dir.display().to_string(),
+            hardfork: "-".into(),
+            txs: 0,
+            gas: 0,
+            sequential_ms: None,
+            parallel_ms: None,
+            verdict,
+        }
+    }
+
+    /// Parallel over sequential, where both ran.
+    pub fn speedup(&self) -> Option<f64> {
+        Some(self.sequential_ms? / self.parallel_ms?)
+    }
+}
+
+/// Executes `block` `runs` times with each executor; the first executor is
+/// the reference the others must reproduce exactly.
+pub fn measure_block(
+    block: &MainnetBlock,
+    executors: &[Executor],
+    threads: usize,
+    runs: u32,
+) -> BlockRow {
+    let mut row = BlockRow {
+        block: block.number.to_string(),
+        hardfork: hardfork::name(block.spec).into(),
+        txs: block.block.transactions.len(),
+        gas: block.gas_used(),
+        sequential_ms: None,
+        parallel_ms: None,
+        verdict: Verdict::Match,
+    };
+    let mut reference = None;
+    for &executor in executors {
+        let mut times = Vec::with_capacity(runs as usize);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let result = run(executor, &block.block, &block.pre, threads);
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+            let checked = result
+                .map_err(|e| Mismatch {
+                    block: block.number,
+                    tx: execution_error_tx(&e),
+                    field: "execution".into(),
+                    detail: format!("{} executor: {e}", executor.name()),
+                })
+                .and_then(|out| {
+                    verify_header(block, &out)?;
+                    if let Some(reference) = &reference {
+                        compare_outputs(block.number, reference, &out)?;
+                    }
+                    Ok(out)
+                });
+            match checked {
+                Ok(out) => {
+                    reference.get_or_insert(out);
+                }
+                Err(m) => {
+                    row.verdict = Verdict::Mismatch {
+                        reason: m.to_string(),
+                    };
+                    return row;
+                }
+            }
+        }
+        let median = median(&mut times);
+        match executor {
+            Executor::Sequential => row.sequential_ms = Some(median),
+        }
+    }
+    row
+}
+
+fn execution_error_tx(e: &gaslab_evm::ExecutionError) -> Option<usize> {
+    use gaslab_evm::ExecutionError::*;
+    match e {
+        InvalidTransaction { index, .. } | Database { index, .. } | BlockGasLimit { index, .. } => {
+            Some(*index)
+        }
+    }
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    let mid = times.len() / 2;
+    if times.len() % 2 == 1 {
+        times[mid]
+    } else {
+        (times[mid - 1] + times[mid]) / 2.0
+    }
+}
