@@ -4,6 +4,7 @@
 mod cli;
 mod error;
 mod fingerprint;
+mod plot;
 mod profile;
 mod report;
 mod run;
