@@ -154,7 +154,11 @@ fn plot_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {
         }
     }
     println!("{drawn} chart(s) drawn in {} (SVG and PNG)", out.display());
-    Ok(if refused.is_empty() { EXIT_OK } else { EXIT_ERROR })
+    Ok(if refused.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }
 
 fn report_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {

@@ -68,9 +68,9 @@ fn body_attr(dom: &str, name: &str) -> usize {
     let body = &dom[dom.find("<body").expect("a body")..];
     let body = &body[..body.find('>').unwrap()];
     let needle = format!("{name}=\"");
-    let at = body
-        .find(&needle)
-        .unwrap_or_else(|| panic!("the page's load check did not run: no {name} on <body>: {body}"));
+    let at = body.find(&needle).unwrap_or_else(|| {
+        panic!("the page's load check did not run: no {name} on <body>: {body}")
+    });
     let rest = &body[at + needle.len()..];
     rest[..rest.find('"').unwrap()].parse().unwrap()
 }
@@ -81,7 +81,12 @@ fn the_report_renders_in_a_browser_with_every_image_and_table() {
     let results = tmp.path().join("results");
     nightly_fixture::write(&results);
     let out_dir = tmp.path().join("report");
-    let out = run(&["report", results.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let out = run(&[
+        "report",
+        results.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let page = out_dir.join("index.html");
     let html = std::fs::read_to_string(&page).unwrap();
@@ -89,12 +94,23 @@ fn the_report_renders_in_a_browser_with_every_image_and_table() {
     let dom = dump_dom(&page, &tmp.path().join("chromium-profile"));
     let images = html.matches("<img ").count();
     let tables = html.matches("<table").count();
-    assert!(images >= 12, "the fixture draws every chart kind: {images} images");
+    assert!(
+        images >= 12,
+        "the fixture draws every chart kind: {images} images"
+    );
     assert!(tables >= 4, "{tables} tables");
     assert_eq!(body_attr(&dom, "data-images-total"), images);
-    assert_eq!(body_attr(&dom, "data-images-ok"), images, "every image decoded");
+    assert_eq!(
+        body_attr(&dom, "data-images-ok"),
+        images,
+        "every image decoded"
+    );
     assert_eq!(body_attr(&dom, "data-tables-total"), tables);
-    assert_eq!(body_attr(&dom, "data-tables-empty"), 0, "every table has rows");
+    assert_eq!(
+        body_attr(&dom, "data-tables-empty"),
+        0,
+        "every table has rows"
+    );
 }
 
 #[test]
@@ -104,7 +120,12 @@ fn the_browser_check_catches_a_missing_image() {
     let results = tmp.path().join("results");
     nightly_fixture::write(&results);
     let out_dir = tmp.path().join("report");
-    let out = run(&["report", results.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let out = run(&[
+        "report",
+        results.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let png = std::fs::read_dir(out_dir.join("plots"))
         .unwrap()
@@ -112,7 +133,10 @@ fn the_browser_check_catches_a_missing_image() {
         .find(|p| p.extension().is_some_and(|e| e == "png"))
         .unwrap();
     std::fs::remove_file(&png).unwrap();
-    let dom = dump_dom(&out_dir.join("index.html"), &tmp.path().join("chromium-profile"));
+    let dom = dump_dom(
+        &out_dir.join("index.html"),
+        &tmp.path().join("chromium-profile"),
+    );
     let total = body_attr(&dom, "data-images-total");
     assert_eq!(body_attr(&dom, "data-images-ok"), total - 1);
     assert!(dom.contains("This page is incomplete"));

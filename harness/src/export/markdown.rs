@@ -32,7 +32,11 @@ pub fn render(content: &ResultContent) -> String {
         HEADERS
             .iter()
             .enumerate()
-            .map(|(i, _)| if [2, 5, 6, 7, 8].contains(&i) { "---:|" } else { "---|" })
+            .map(|(i, _)| if [2, 5, 6, 7, 8].contains(&i) {
+                "---:|"
+            } else {
+                "---|"
+            })
             .collect::<String>()
     );
     for cell in &content.cells {

@@ -31,7 +31,9 @@ impl AllocatorChart {
 
     /// The allocator with the highest median, if any.
     pub fn best(&self) -> Option<&AllocatorBar> {
-        self.bars.iter().max_by(|a, b| a.median.total_cmp(&b.median))
+        self.bars
+            .iter()
+            .max_by(|a, b| a.median.total_cmp(&b.median))
     }
 
     fn bars_in_unit(&self) -> Vec<Bar> {
@@ -130,10 +132,17 @@ mod tests {
         };
         assert!(std::fs::metadata(&files.png).unwrap().len() > 1000);
         let svg = std::fs::read_to_string(&files.svg).unwrap();
-        assert!(svg.contains("mimalloc") && svg.contains("best 520"), "labels are text in the SVG");
+        assert!(
+            svg.contains("mimalloc") && svg.contains("best 520"),
+            "labels are text in the SVG"
+        );
         assert_eq!(files.series.len(), 1);
         assert_eq!(files.series[0].name, "median Mgas/s");
-        let names: Vec<&str> = files.series[0].points.iter().map(|p| p.0.as_str()).collect();
+        let names: Vec<&str> = files.series[0]
+            .points
+            .iter()
+            .map(|p| p.0.as_str())
+            .collect();
         assert_eq!(names, ["system", "mimalloc", "jemalloc"]);
         assert_eq!(files.series[0].points[1].1, 520.0);
         assert_eq!(chart.best().unwrap().allocator, "mimalloc");
@@ -151,9 +160,18 @@ mod tests {
             bars: vec![bar("system", 1e6)],
         };
         let r = render(&chart, dir.path()).unwrap();
-        assert!(matches!(&r, Rendered::NotDrawn { reason, .. } if reason.contains("only one allocator (system)")));
+        assert!(
+            matches!(&r, Rendered::NotDrawn { reason, .. } if reason.contains("only one allocator (system)"))
+        );
         chart.bars.clear();
-        assert!(matches!(render(&chart, dir.path()).unwrap(), Rendered::NotDrawn { .. }));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no blank files");
+        assert!(matches!(
+            render(&chart, dir.path()).unwrap(),
+            Rendered::NotDrawn { .. }
+        ));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no blank files"
+        );
     }
 }

@@ -62,6 +62,20 @@ pub struct Bar {
     pub best: bool,
 }
 
+/// Whether the best bar's interval overlaps another bar's: then "best" is
+/// only the highest median, not a significant winner.
+fn best_is_tied(bars: &[Bar]) -> bool {
+    let Some(best) = bars.iter().find(|b| b.best) else {
+        return false;
+    };
+    bars.iter()
+        .filter(|b| !b.best)
+        .any(|b| match (best.lower, b.upper) {
+            (Some(lo), Some(hi)) => hi >= lo,
+            _ => false,
+        })
+}
+
 /// Bars sharing one axis. `missing` is said instead when there are no bars.
 pub struct BarPanel<'a> {
     pub caption: &'a str,
@@ -102,7 +116,7 @@ pub fn bar_panel<DB: DrawingBackend>(
             _ => String::new(),
         })
         .y_desc(panel.y_label)
-        .y_label_formatter(&|y| short_number(*y))
+        .y_label_formatter(&|y| axis_number(*y, y_max))
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 16))
         .draw()?;
@@ -136,9 +150,12 @@ pub fn bar_panel<DB: DrawingBackend>(
         }))?;
     }
     let above = Pos::new(HPos::Center, VPos::Bottom);
+    let tied = best_is_tied(panel.bars);
     chart.draw_series(panel.bars.iter().enumerate().map(|(i, b)| {
         let y = b.value.max(b.upper.unwrap_or(b.value)) + y_max * 0.015;
-        let text = if b.best {
+        let text = if b.best && tied {
+            format!("best {} (CIs overlap)", short_number(b.value))
+        } else if b.best {
             format!("best {}", short_number(b.value))
         } else {
             short_number(b.value)
@@ -184,6 +201,9 @@ pub struct LinePanel<'a> {
     /// Names for integer x values (dates, thread counts); numbers otherwise.
     pub x_names: Option<&'a [String]>,
     pub x_range: (f64, f64),
+    /// Start the y axis at zero (rates compared as ratios), or zoom to the
+    /// data (a history, where the change is the point).
+    pub y_from_zero: bool,
 }
 
 pub fn line_panel<DB: DrawingBackend>(
@@ -203,6 +223,7 @@ pub fn line_panel<DB: DrawingBackend>(
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
         (a.min(y), b.max(y))
     });
+    let lo = if panel.y_from_zero { lo.min(0.0) } else { lo };
     let (y_lo, y_hi) = if lo.is_finite() && hi > lo {
         let pad = (hi - lo) * 0.12;
         ((lo - pad).max(0.0), hi + pad * 2.0)
@@ -232,11 +253,11 @@ pub fn line_panel<DB: DrawingBackend>(
                     String::new()
                 }
             }
-            None => short_number(*x),
+            None => axis_number(*x, x_hi - x_lo),
         })
         .x_desc(panel.x_label)
         .y_desc(panel.y_label)
-        .y_label_formatter(&|y| short_number(*y))
+        .y_label_formatter(&|y| axis_number(*y, y_hi - y_lo))
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 16))
         .light_line_style(WHITE.mix(0.0))
@@ -250,26 +271,34 @@ pub fn line_panel<DB: DrawingBackend>(
         ))?;
         // Stagger labels so neighbouring change points stay readable.
         let y = y_hi - (y_hi - y_lo) * (0.04 + 0.07 * (i % 3) as f64);
+        // Labels of markers in the right half go to the left of the line,
+        // so they stay inside the plot.
+        let right_half = m.x > (x_lo + x_hi) / 2.0;
+        let (anchor, dx) = if right_half {
+            (HPos::Right, -(x_hi - x_lo) * 0.006)
+        } else {
+            (HPos::Left, (x_hi - x_lo) * 0.006)
+        };
         let style = TextStyle::from((FONT, 14).into_font())
             .color(&MARKER)
-            .pos(Pos::new(HPos::Left, VPos::Top));
-        chart.draw_series(std::iter::once(Text::new(
-            m.label.clone(),
-            (m.x + (x_hi - x_lo) * 0.006, y),
-            style,
-        )))?;
+            .pos(Pos::new(anchor, VPos::Top));
+        let label: String = if m.label.chars().count() > 70 {
+            m.label
+                .chars()
+                .take(69)
+                .chain(std::iter::once('…'))
+                .collect()
+        } else {
+            m.label.clone()
+        };
+        chart.draw_series(std::iter::once(Text::new(label, (m.x + dx, y), style)))?;
     }
     for line in panel.lines {
         let style = line.colour.stroke_width(if line.dashed { 2 } else { 3 });
         let legend_colour = line.colour;
         if line.dashed {
             chart
-                .draw_series(DashedLineSeries::new(
-                    line.points.clone(),
-                    10,
-                    6,
-                    style,
-                ))?
+                .draw_series(DashedLineSeries::new(line.points.clone(), 10, 6, style))?
                 .label(line.name.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 10, y)], legend_colour.stroke_width(2))
@@ -302,7 +331,7 @@ pub fn line_panel<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(GREY)
-        .label_font((FONT, 14))
+        .label_font((FONT, 15))
         .draw()?;
     Ok(())
 }
@@ -354,6 +383,17 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// A tick label with as many decimals as the axis's span needs, the same
+/// for every tick of the axis (so 0.5, 1.0, 1.5 rather than 0.500, 1.00).
+pub fn axis_number(v: f64, span: f64) -> String {
+    let decimals = if span > 0.0 {
+        (1.0 - span.log10().floor()).clamp(0.0, 6.0) as usize
+    } else {
+        2
+    };
+    format!("{v:.decimals$}")
+}
+
 /// A compact tick or value label: 3 significant digits, no trailing noise.
 pub fn short_number(v: f64) -> String {
     let a = v.abs();
@@ -382,5 +422,8 @@ mod tests {
         );
         assert_eq!(short_number(1234.5), "1234");
         assert_eq!(short_number(0.04567), "0.046");
+        assert_eq!(axis_number(0.5, 2.5), "0.5");
+        assert_eq!(axis_number(560.0, 140.0), "560");
+        assert_eq!(axis_number(0.25, 0.6), "0.25");
     }
 }

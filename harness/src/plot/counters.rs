@@ -104,3 +104,49 @@ impl Chart for CountersChart {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::{drawn, reason};
+
+    #[test]
+    fn ipc_and_mpki_per_allocator() {
+        let chart = CountersChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            bars: vec![
+                CounterBar {
+                    allocator: "system".into(),
+                    ipc: Some(2.3),
+                    cache_mpki: Some(4.0),
+                },
+                CounterBar {
+                    allocator: "jemalloc".into(),
+                    ipc: Some(1.6),
+                    cache_mpki: None,
+                },
+            ],
+        };
+        let files = drawn(&chart);
+        assert_eq!(
+            files.series[0].points,
+            vec![("system".into(), 2.3), ("jemalloc".into(), 1.6)]
+        );
+        assert_eq!(files.series[1].points, vec![("system".into(), 4.0)]);
+    }
+
+    #[test]
+    fn no_counters_says_the_pmu_was_not_there() {
+        let chart = CountersChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            bars: vec![CounterBar {
+                allocator: "system".into(),
+                ipc: None,
+                cache_mpki: None,
+            }],
+        };
+        assert!(reason(&chart).contains("not recorded"));
+    }
+}

@@ -67,7 +67,10 @@ impl Chart for HistoryChart {
 
     fn not_drawable(&self) -> Option<String> {
         match self.points.len() {
-            0 => Some(format!("no night has a finished measurement of {}", self.cell)),
+            0 => Some(format!(
+                "no night has a finished measurement of {}",
+                self.cell
+            )),
             1 => Some(format!(
                 "only one night ({}) has {}; a history needs two or more",
                 self.points[0].label, self.cell
@@ -133,7 +136,58 @@ impl Chart for HistoryChart {
                 markers: &self.markers(),
                 x_names: Some(&names),
                 x_range: (-0.5, self.points.len() as f64 - 0.5),
+                y_from_zero: false,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::{drawn, reason};
+
+    fn night(day: usize, m: f64) -> HistoryPoint {
+        HistoryPoint {
+            label: format!("2026-11-{day:02}"),
+            commit: "abc".into(),
+            median: m,
+            lower: m * 0.99,
+            upper: m * 1.01,
+        }
+    }
+
+    #[test]
+    fn marks_change_points_between_nights_with_their_annotation() {
+        let chart = HistoryChart {
+            cell: "evm.transfers[seed=1,txs=2000] threads=1 alloc=mimalloc".into(),
+            machine: "ci-x86".into(),
+            points: (0..8)
+                .map(|i| night(20 + i, if i < 5 { 560e6 } else { 448e6 }))
+                .collect(),
+            change_points: Some(vec![ChangePoint {
+                index: 5,
+                magnitude: -0.2,
+                annotation: "kernel 6.5 -> 6.8 (CFS -> EEVDF), rustc 1.91 -> 1.92".into(),
+            }]),
+        };
+        let files = drawn(&chart);
+        assert_eq!(files.series[0].points.len(), 8);
+        assert_eq!(files.series[0].points[0], ("2026-11-20".to_string(), 560.0));
+        assert_eq!(files.series[1].name, "change points");
+        assert_eq!(files.series[1].points.len(), 1);
+        assert_eq!(files.series[1].points[0].1, 4.5, "between night 4 and 5");
+        assert!(files.series[1].points[0].0.starts_with("-20.0% kernel 6.5"));
+    }
+
+    #[test]
+    fn a_single_night_is_not_a_history() {
+        let chart = HistoryChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            points: vec![night(20, 1e6)],
+            change_points: None,
+        };
+        assert!(reason(&chart).contains("only one night (2026-11-20)"));
     }
 }

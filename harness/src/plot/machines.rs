@@ -133,3 +133,47 @@ impl Chart for MachinesChart {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::{drawn, reason};
+
+    fn bar(machine: &str, cores: usize, m: f64) -> MachineBar {
+        MachineBar {
+            machine: machine.into(),
+            cores_used: cores,
+            median: m,
+            lower: m * 0.98,
+            upper: m * 1.02,
+        }
+    }
+
+    #[test]
+    fn absolute_and_per_core_series() {
+        let chart = MachinesChart {
+            cell: "evm.transfers[txs=20000] threads=8 alloc=mimalloc".into(),
+            bars: vec![
+                bar("desktop (x86_64)", 8, 2.4e9),
+                bar("graviton3 (aarch64)", 8, 3.2e9),
+            ],
+        };
+        let files = drawn(&chart);
+        assert_eq!(files.series[0].name, "median Ggas/s");
+        assert_eq!(
+            files.series[0].points[1],
+            ("graviton3 (aarch64)".into(), 3.2)
+        );
+        assert_eq!(files.series[1].name, "median Mgas/s per core");
+        assert_eq!(files.series[1].points[0].1, 300.0);
+    }
+
+    #[test]
+    fn one_machine_is_not_a_comparison() {
+        let chart = MachinesChart {
+            cell: "c".into(),
+            bars: vec![bar("a", 1, 1.0)],
+        };
+        assert!(reason(&chart).contains("only one machine (a)"));
+    }
+}

@@ -50,16 +50,8 @@ pub enum Rendered {
     NotDrawn { title: String, reason: String },
 }
 
-impl Rendered {
-    pub fn title(&self) -> &str {
-        match self {
-            Rendered::Drawn(f) => &f.title,
-            Rendered::NotDrawn { title, .. } => title,
-        }
-    }
-}
-
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A chart: a title, a file name, the series it draws, and how to draw them
 /// on any plotters backend (so SVG and PNG come from one piece of code).
@@ -106,7 +98,10 @@ pub fn render(chart: &impl Chart, out: &Path) -> Result<Rendered> {
     }))
 }
 
-fn draw_on<DB: DrawingBackend>(chart: &impl Chart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+fn draw_on<DB: DrawingBackend>(
+    chart: &impl Chart,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     chart.draw(root)?;
     root.present()
@@ -130,5 +125,38 @@ pub fn slug(label: &str) -> String {
         format!("{}-{}", &s[..100], &h[..8])
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Renders `chart`, checks both files are real, keeps the PNG when
+    /// GASLAB_KEEP_PLOTS names a directory (to look at), returns the files.
+    pub fn drawn(chart: &impl Chart) -> ChartFiles {
+        let dir = tempfile::tempdir().unwrap();
+        let Rendered::Drawn(files) = render(chart, dir.path()).unwrap() else {
+            panic!("{} should be drawable", chart.title());
+        };
+        let png = std::fs::read(&files.png).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let svg = std::fs::read_to_string(&files.svg).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains(&chart.title().replace('&', "&amp;")));
+        if let Ok(keep) = std::env::var("GASLAB_KEEP_PLOTS") {
+            std::fs::copy(&files.png, format!("{keep}/{}.png", chart.file_stem())).unwrap();
+        }
+        files
+    }
+
+    pub fn reason(chart: &impl Chart) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        match render(chart, dir.path()).unwrap() {
+            Rendered::NotDrawn { reason, .. } => {
+                assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+                reason
+            }
+            Rendered::Drawn(_) => panic!("{} should not be drawn", chart.title()),
+        }
     }
 }

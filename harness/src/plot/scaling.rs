@@ -170,6 +170,7 @@ impl Chart for ScalingChart {
                 markers: &[],
                 x_names: Some(&names),
                 x_range,
+                y_from_zero: true,
             },
         )?;
 
@@ -208,7 +209,10 @@ impl Chart for ScalingChart {
             }
         }
         let caption = if self.has_headroom() {
-            format!("speedup vs {}; dashed: ideal and block headroom", self.speedup_basis)
+            format!(
+                "speedup vs {}; dashed: ideal and block headroom",
+                self.speedup_basis
+            )
         } else {
             format!("speedup vs {}; headroom not recorded", self.speedup_basis)
         };
@@ -222,7 +226,74 @@ impl Chart for ScalingChart {
                 markers: &[],
                 x_names: Some(&names),
                 x_range,
+                y_from_zero: true,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::{drawn, reason};
+
+    fn point(threads: usize, headroom: Option<f64>) -> ScalingPoint {
+        let speedup = (threads as f64).powf(0.8);
+        ScalingPoint {
+            threads,
+            gas_per_sec: 400e6 * speedup,
+            speedup: Some(speedup),
+            headroom,
+        }
+    }
+
+    #[test]
+    fn draws_rate_speedup_ideal_and_headroom_series() {
+        let chart = ScalingChart {
+            cell: "evm.transfers[txs=20000]".into(),
+            machine: "m".into(),
+            speedup_basis: "sequential".into(),
+            series: vec![
+                ScalingSeries {
+                    name: "parallel / mimalloc".into(),
+                    points: [1, 2, 4, 8]
+                        .map(|t| point(t, Some((t as f64).min(5.0))))
+                        .to_vec(),
+                },
+                ScalingSeries {
+                    name: "parallel / system".into(),
+                    points: [1, 2, 4].map(|t| point(t, None)).to_vec(),
+                },
+            ],
+        };
+        let files = drawn(&chart);
+        let names: Vec<&str> = files.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "parallel / mimalloc Ggas/s",
+                "parallel / mimalloc speedup",
+                "parallel / mimalloc headroom",
+                "parallel / system Ggas/s",
+                "parallel / system speedup",
+                "ideal"
+            ]
+        );
+        assert_eq!(files.series[2].points[3], ("8".to_string(), 5.0));
+        assert_eq!(files.series[5].points.len(), 8);
+    }
+
+    #[test]
+    fn one_thread_count_says_how_to_get_scaling() {
+        let chart = ScalingChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            speedup_basis: "x".into(),
+            series: vec![ScalingSeries {
+                name: "system".into(),
+                points: vec![point(1, None)],
+            }],
+        };
+        assert!(reason(&chart).contains("only threads=1 was measured"));
     }
 }

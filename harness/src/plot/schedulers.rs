@@ -75,7 +75,10 @@ impl Chart for SchedulersChart {
 
     fn not_drawable(&self) -> Option<String> {
         match self.bars.len() {
-            0 => Some(format!("no scheduler setting has a finished measurement of {}", self.cell)),
+            0 => Some(format!(
+                "no scheduler setting has a finished measurement of {}",
+                self.cell
+            )),
             1 => Some(format!(
                 "only one scheduler setting ({}) was measured for {}; comparing needs two or more",
                 self.bars[0].setting, self.cell
@@ -148,5 +151,54 @@ impl Chart for SchedulersChart {
                 missing: "CPU migrations were not recorded for these cells",
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::{drawn, reason};
+
+    fn bar(setting: &str, m: f64, cs: Option<f64>) -> SchedulerBar {
+        SchedulerBar {
+            setting: setting.into(),
+            median: m,
+            lower: m * 0.99,
+            upper: m * 1.01,
+            context_switches: cs,
+            migrations: cs.map(|c| c / 10.0),
+        }
+    }
+
+    #[test]
+    fn rate_and_counter_series_side_by_side() {
+        let chart = SchedulersChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            bars: vec![
+                bar("policy=other", 500e6, Some(180.0)),
+                bar("policy=batch", 520e6, Some(40.0)),
+            ],
+        };
+        let files = drawn(&chart);
+        assert_eq!(files.series.len(), 3);
+        assert_eq!(files.series[1].points[1], ("policy=batch".into(), 40.0));
+        assert_eq!(files.series[2].points[0], ("policy=other".into(), 18.0));
+    }
+
+    #[test]
+    fn counters_not_recorded_leave_their_series_out() {
+        let chart = SchedulersChart {
+            cell: "c".into(),
+            machine: "m".into(),
+            bars: vec![bar("nice=0", 5e8, None), bar("nice=10", 4e8, None)],
+        };
+        let files = drawn(&chart);
+        assert_eq!(files.series.len(), 1, "no zero-valued counter series");
+        let one = SchedulersChart {
+            bars: vec![bar("nice=0", 5e8, None)],
+            ..chart
+        };
+        assert!(reason(&one).contains("only one scheduler setting"));
     }
 }

@@ -116,7 +116,11 @@ pub fn render(page: &Page) -> String {
     let _ = writeln!(h, "<style>{STYLE}</style>\n{CHECK}\n</head><body>");
     h.push_str("<p id=\"page-check\" class=\"alert\"></p>\n");
     h.push_str("<h1>gaslab report</h1>\n");
-    let inputs: Vec<String> = page.results.iter().map(|p| p.display().to_string()).collect();
+    let inputs: Vec<String> = page
+        .results
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let _ = writeln!(
         h,
         "<p>Generated {} from {} result set(s) in {}.</p>",
@@ -175,9 +179,17 @@ fn latest_tables(h: &mut String, page: &Page) {
             escape(&c.profile.name),
             escape(&c.gaslab.commit),
             if c.gaslab.dirty { ", dirty tree" } else { "" },
-            if c.complete { "" } else { " &mdash; incomplete (interrupted)" }
+            if c.complete {
+                ""
+            } else {
+                " &mdash; incomplete (interrupted)"
+            }
         );
-        let _ = writeln!(h, "<p>File: <code>{}</code></p>", escape(&set.path.display().to_string()));
+        let _ = writeln!(
+            h,
+            "<p>File: <code>{}</code></p>",
+            escape(&set.path.display().to_string())
+        );
         let rows: Vec<Vec<String>> = c
             .cells
             .iter()
@@ -190,17 +202,25 @@ fn latest_tables(h: &mut String, page: &Page) {
                     }
                     _ => "-".into(),
                 };
-                let params: Vec<String> = cell.spec.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let params: Vec<String> = cell
+                    .spec
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
                 vec![
                     cell.spec.workload.clone(),
                     params.join(", "),
                     cell.spec.threads.to_string(),
                     cell.allocator.clone(),
                     scheduler_setting(cell).unwrap_or_else(|| "-".into()),
-                    s.median_gas_per_sec.map(format_rate).unwrap_or_else(|| "-".into()),
+                    s.median_gas_per_sec
+                        .map(format_rate)
+                        .unwrap_or_else(|| "-".into()),
                     ci,
                     s.samples.to_string(),
-                    s.cv.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "-".into()),
+                    s.cv.map(|v| format!("{:.1}%", v * 100.0))
+                        .unwrap_or_else(|| "-".into()),
                     match &cell.status {
                         crate::store::CellStatus::Failed { reason }
                         | crate::store::CellStatus::TimedOut { reason } => {
@@ -212,7 +232,18 @@ fn latest_tables(h: &mut String, page: &Page) {
             })
             .collect();
         match table(
-            &["workload", "params", "threads", "allocator", "scheduler", "median gas/s", "95% CI", "samples", "CV", "status"],
+            &[
+                "workload",
+                "params",
+                "threads",
+                "allocator",
+                "scheduler",
+                "median gas/s",
+                "95% CI",
+                "samples",
+                "CV",
+                "status",
+            ],
             &rows,
             "cells",
         ) {
@@ -232,7 +263,11 @@ fn latest_tables(h: &mut String, page: &Page) {
             })
             .collect();
         if let Some(t) = table(&["field", "value"], &fp, "fingerprint") {
-            let _ = write!(h, "<details><summary>Machine fingerprint ({} fields)</summary>\n{t}</details>\n", fp.len());
+            let _ = write!(
+                h,
+                "<details><summary>Machine fingerprint ({} fields)</summary>\n{t}</details>\n",
+                fp.len()
+            );
         }
     }
 }
@@ -258,7 +293,11 @@ fn regressions(h: &mut String, page: &Page) {
             escape(&n.latest_started),
             count
         );
-        let _ = writeln!(h, "<p><strong>What changed:</strong> {}</p>", escape(&n.explanation()));
+        let _ = writeln!(
+            h,
+            "<p><strong>What changed:</strong> {}</p>",
+            escape(&n.explanation())
+        );
         if n.changes.is_empty() {
             h.push_str(&note("The two nights share no finished cell."));
             continue;
@@ -314,7 +353,19 @@ fn detection_limit(h: &mut String, page: &Page) {
             escape(&d.machine)
         );
     }
-    h.push_str(&table(&["machine", "smallest detectable change (95% power)", "false-alarm rate", "calibration"], &rows, "calibration").unwrap_or_default());
+    h.push_str(
+        &table(
+            &[
+                "machine",
+                "smallest detectable change (95% power)",
+                "false-alarm rate",
+                "calibration",
+            ],
+            &rows,
+            "calibration",
+        )
+        .unwrap_or_default(),
+    );
 }
 
 fn figures(h: &mut String, s: &FigureSection, out: &Path) {

@@ -9,12 +9,12 @@ mod sets;
 mod summary;
 mod table;
 
-pub use figures::{draw_all, FigureSection};
-pub use nightly::{since_previous_night, NightComparison, Verdict};
+pub use figures::draw_all;
+use nightly::since_previous_night;
 pub use series::{scheduler_setting as series_scheduler_setting, ChangePoints};
-pub use sets::{load_all, LoadedSet, Refused};
+pub use sets::load_all;
 pub use table::print_table;
-pub use table::{cell_summary, format_rate, rate_unit, CellSummary};
+pub use table::{cell_summary, rate_unit};
 
 use crate::error::{LabError, Result};
 use std::path::{Path, PathBuf};

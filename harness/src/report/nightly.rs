@@ -100,8 +100,16 @@ pub fn since_previous_night(sets: &[LoadedSet]) -> Vec<NightComparison> {
             if VOLATILE.contains(&f.as_str()) {
                 continue;
             }
-            let a = p.fingerprint_start.get(f).cloned().unwrap_or("(absent)".into());
-            let b = l.fingerprint_start.get(f).cloned().unwrap_or("(absent)".into());
+            let a = p
+                .fingerprint_start
+                .get(f)
+                .cloned()
+                .unwrap_or("(absent)".into());
+            let b = l
+                .fingerprint_start
+                .get(f)
+                .cloned()
+                .unwrap_or("(absent)".into());
             if a != b {
                 fingerprint_diff.push((f.clone(), a, b));
             }

@@ -16,8 +16,7 @@
 use super::sets::LoadedSet;
 use super::table::cell_summary;
 use crate::plot::{
-    Chart,
-    AllocatorBar, AllocatorChart, ChangePoint, CounterBar, CountersChart, HistoryChart,
+    AllocatorBar, AllocatorChart, ChangePoint, Chart, CounterBar, CountersChart, HistoryChart,
     HistoryPoint, MachineBar, MachinesChart, ScalingChart, ScalingPoint, ScalingSeries,
     SchedulerBar, SchedulersChart,
 };
@@ -170,11 +169,9 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
     });
     let mut charts = Vec::new();
     for (cell, cells) in groups {
-        let lines = group(cells.into_iter(), |c| {
-            match c.spec.text("executor") {
-                Some(e) => format!("{e} / {}", c.allocator),
-                None => c.allocator.clone(),
-            }
+        let lines = group(cells.into_iter(), |c| match c.spec.text("executor") {
+            Some(e) => format!("{e} / {}", c.allocator),
+            None => c.allocator.clone(),
         });
         let recorded = lines
             .iter()
@@ -182,7 +179,10 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
         let mut series = Vec::new();
         for (name, cs) in lines {
             let rate = |c: &CellResult| cell_summary(c).median_gas_per_sec;
-            let one_thread = cs.iter().find(|c| c.spec.threads == 1).and_then(|c| rate(c));
+            let one_thread = cs
+                .iter()
+                .find(|c| c.spec.threads == 1)
+                .and_then(|c| rate(c));
             let points = cs
                 .iter()
                 .filter_map(|c| {
@@ -217,7 +217,8 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
     // once for the set rather than once per cell.
     let single: Vec<String> = charts.iter().filter_map(|c| c.not_drawable()).collect();
     charts.retain(|c| c.not_drawable().is_none());
-    Section::new(charts, || match single.first() {
+    Section::new(charts, || {
+        match single.first() {
         Some(first) if single.len() == 1 => format!("{}: {first}", set.path.display()),
         Some(_) => format!(
             "{}: none of its {} cells was measured at two or more thread counts; scaling needs threads = [1, 2, 4, ...] in the profile",
@@ -225,6 +226,7 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
             single.len()
         ),
         None => format!("{} has no finished cell", set.path.display()),
+    }
     })
 }
 
@@ -238,6 +240,10 @@ pub fn machine_charts(latest: &[&LoadedSet]) -> Section<MachinesChart> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(usize::MAX);
         let arch = f.get("arch").map(String::as_str).unwrap_or("?");
+        let cpu: String = f
+            .get("cpu.model")
+            .map(|m| m.chars().take(24).collect())
+            .unwrap_or_else(|| "?".into());
         for c in ok_cells(set) {
             let s = cell_summary(c);
             let (Some(median), Some(lower), Some(upper)) =
@@ -246,13 +252,14 @@ pub fn machine_charts(latest: &[&LoadedSet]) -> Section<MachinesChart> {
                 continue;
             };
             let bar = MachineBar {
-                machine: format!("{} ({arch})", set.content.machine_id),
+                machine: format!("{} ({arch}, {cpu})", set.content.machine_id),
                 cores_used: c.spec.threads.min(logical).max(1),
                 median,
                 lower,
                 upper,
             };
-            let key = with_setting(cell_label(c, &[], true), c) + &format!(" alloc={}", c.allocator);
+            let key =
+                with_setting(cell_label(c, &[], true), c) + &format!(" alloc={}", c.allocator);
             match by_key.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, bars)) => bars.push(bar),
                 None => by_key.push((key, vec![bar])),
@@ -384,8 +391,11 @@ pub fn history_charts(
             if points.len() < 2 {
                 continue;
             }
-            let cps = change_points
-                .map(|m| m.get(&(machine.to_string(), key.clone())).cloned().unwrap_or_default());
+            let cps = change_points.map(|m| {
+                m.get(&(machine.to_string(), key.clone()))
+                    .cloned()
+                    .unwrap_or_default()
+            });
             charts.push(HistoryChart {
                 cell: key,
                 machine: machine.to_string(),
@@ -394,8 +404,10 @@ pub fn history_charts(
             });
         }
     }
-    Section::new(charts, || match sets.len() {
+    Section::new(charts, || {
+        match sets.len() {
         0 => "no result sets".to_string(),
         _ => "no cell was measured on two or more nights on the same machine; a history needs two or more".to_string(),
+    }
     })
 }

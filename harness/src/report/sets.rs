@@ -48,9 +48,7 @@ pub fn load_all(inputs: &[PathBuf]) -> Result<(Vec<LoadedSet>, Vec<Refused>)> {
             }),
         }
     }
-    sets.sort_by(|a, b| {
-        (&a.content.started_at, &a.path).cmp(&(&b.content.started_at, &b.path))
-    });
+    sets.sort_by(|a, b| (&a.content.started_at, &a.path).cmp(&(&b.content.started_at, &b.path)));
     Ok((sets, refused))
 }
 

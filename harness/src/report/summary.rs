@@ -51,7 +51,11 @@ pub fn render(s: &Summary) -> String {
     m.push_str("\n## Latest result sets\n\n");
     for set in latest_per_machine(s.sets) {
         let c = &set.content;
-        let ok = c.cells.iter().filter(|x| x.status == CellStatus::Ok).count();
+        let ok = c
+            .cells
+            .iter()
+            .filter(|x| x.status == CellStatus::Ok)
+            .count();
         let _ = writeln!(
             m,
             "- {} at {} (gaslab {}): {ok} of {} cells ok{}",

@@ -38,7 +38,10 @@ fn key(workload: &str, params: &Value, threads: usize, alloc: &str) -> String {
             other => format!("{k}={other}"),
         })
         .collect();
-    format!("{workload}[{}] threads={threads} alloc={alloc}", p.join(","))
+    format!(
+        "{workload}[{}] threads={threads} alloc={alloc}",
+        p.join(",")
+    )
 }
 
 struct CellPlan {
@@ -111,7 +114,10 @@ fn plans(machine: &str, night: usize, factor: f64) -> Vec<CellPlan> {
                 vec![
                     ("cycles", 1.0e8),
                     ("instructions", 1.0e8 * ipc),
-                    ("cache_misses", 1.0e8 * ipc * if alloc == "system" { 0.004 } else { 0.002 }),
+                    (
+                        "cache_misses",
+                        1.0e8 * ipc * if alloc == "system" { 0.004 } else { 0.002 },
+                    ),
                 ]
             } else {
                 vec![]
@@ -179,7 +185,11 @@ pub fn write(dir: &Path) -> Vec<PathBuf> {
         for night in 0..nights {
             let day = 20 + night + if machine == GRAVITON { 2 } else { 0 };
             // The x86 host's last night: new kernel and rustc, 20% slower.
-            let factor = if machine == X86 && night == 4 { 0.8 } else { 1.0 };
+            let factor = if machine == X86 && night == 4 {
+                0.8
+            } else {
+                1.0
+            };
             let commit = if night >= 3 { "b7e91c2" } else { "a3f04d1" };
             let started = format!("2026-11-{day:02}T02:00:00Z");
             let cells: Vec<Value> = plans(machine, night, factor)
