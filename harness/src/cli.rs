@@ -141,6 +141,30 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Draw every chart (SVG + PNG) from result sets (files or directories).
+    #[command(arg_required_else_help = true)]
+    Plot {
+        results: Vec<PathBuf>,
+        #[arg(long, default_value = "plots")]
+        out: PathBuf,
+    },
+    /// Write the static HTML report (index.html), its plots and summary.md.
+    Report {
+        /// A results directory (searched recursively) or result set files.
+        #[arg(default_value = "results")]
+        results: Vec<PathBuf>,
+        #[arg(long, default_value = "report")]
+        out: PathBuf,
+    },
+    /// Export one result set as CSV, Bencher Metric Format JSON or markdown.
+    Export {
+        result: PathBuf,
+        #[arg(long, value_enum)]
+        format: crate::export::Format,
+        /// Write here instead of standard output (never over an existing file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

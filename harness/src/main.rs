@@ -6,7 +6,9 @@ mod analysis_cli;
 mod cli;
 mod error;
 mod fetch;
+mod export;
 mod fingerprint;
+mod plot;
 mod profile;
 mod replay;
 mod report;
@@ -195,6 +197,7 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
                 format,
                 &interrupted,
             )
+        }
         Command::Replay {
             blocks,
             threads,
@@ -225,7 +228,95 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             }
             Ok(EXIT_OK)
         }
+        Command::Plot { results, out } => plot_command(&results, &out),
+        Command::Report { results, out } => report_command(&results, &out),
+        Command::Export {
+            result,
+            format,
+            out,
+        } => export_command(&result, format, out.as_deref()),
     }
+}
+
+fn plot_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {
+    let (sets, refused) = report::load_all(results)?;
+    for r in &refused {
+        eprintln!("refused: {}: {}", r.path.display(), r.reason);
+    }
+    if sets.is_empty() {
+        return Err(LabError::Other(format!(
+            "no usable result sets in {}; nothing to plot",
+            results
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut drawn = 0;
+    for section in report::draw_all(&sets, None, out)? {
+        for r in &section.rendered {
+            match r {
+                plot::Rendered::Drawn(f) => {
+                    drawn += 1;
+                    println!("{}: {}", section.heading, f.png.display());
+                }
+                plot::Rendered::NotDrawn { title, reason } => {
+                    println!("{}: not drawn: {title}: {reason}", section.heading)
+                }
+            }
+        }
+        for m in &section.missing {
+            println!("{}: not recorded: {m}", section.heading);
+        }
+    }
+    println!("{drawn} chart(s) drawn in {} (SVG and PNG)", out.display());
+    Ok(if refused.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+fn report_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {
+    let files = report::write_report(results, out, &report::Analyses::default())?;
+    println!(
+        "{} chart(s), {} regression(s) since the previous night",
+        files.charts_drawn, files.regressions
+    );
+    println!("{}", files.summary.display());
+    println!("{}", files.page.display());
+    if files.refused > 0 {
+        eprintln!(
+            "error: {} result set(s) refused (listed in the report)",
+            files.refused
+        );
+        return Ok(EXIT_ERROR);
+    }
+    Ok(EXIT_OK)
+}
+
+fn export_command(
+    result: &Path,
+    format: export::Format,
+    out: Option<&Path>,
+) -> Result<i32, LabError> {
+    let set = store::load(result)?;
+    let text = export::export(&set.content, format);
+    match out {
+        None => print!("{text}"),
+        Some(path) => {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|e| LabError::file(path, format!("cannot create export: {e}")))?;
+            f.write_all(text.as_bytes())
+                .map_err(|e| LabError::file(path, format!("cannot write export: {e}")))?;
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 /// Workers sit beside the `gaslab` binary in cargo's target directory.
