@@ -190,8 +190,11 @@ fn an_unknown_blockhash_ancestor_is_not_made_up() {
 }
 
 #[test]
-fn the_parallel_executor_is_refused_while_it_is_not_built_in() {
-    let out = replay(&["--executor", "both", subset().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("parallel executor not available in this build"));
+fn parallel_and_sequential_both_verify_every_block_and_agree() {
+    let blocks = shared_blocks().unwrap_or_else(subset);
+    let out = replay(&["--executor", "both", "--threads", "2", blocks.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    if shared_blocks().is_some() {
+        assert!(text(&out).contains("41 blocks"), "{}", text(&out));
+    }
 }

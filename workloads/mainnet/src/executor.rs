@@ -1,10 +1,8 @@
 //! The one place that picks an executor for mainnet blocks, for both
 //! `replay` and the `evm.mainnet` workload.
 //!
-//! The parallel executor is not part of gaslab-evm in this build; asking
-//! for it is refused up front by [`ExecutorChoice::executors`]. Wiring it
-//! in is an `Executor::Parallel` variant, its arm in [`run`], and the two
-//! arms of `executors` that refuse today.
+//! Sequential always runs first when both are asked for: it is the
+//! reference the parallel output is checked against.
 
 use gaslab_evm::{Block, BlockOutput, ExecutionError, PreState};
 
@@ -21,9 +19,8 @@ pub enum ExecutorChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Executor {
     Sequential,
+    Parallel,
 }
-
-pub const PARALLEL_UNAVAILABLE: &str = "parallel executor not available in this build";
 
 impl ExecutorChoice {
     pub fn parse(text: &str) -> Option<Self> {
@@ -34,7 +31,8 @@ impl ExecutorChoice {
     pub fn executors(self) -> Result<Vec<Executor>, &'static str> {
         match self {
             ExecutorChoice::Sequential => Ok(vec![Executor::Sequential]),
-            ExecutorChoice::Parallel | ExecutorChoice::Both => Err(PARALLEL_UNAVAILABLE),
+            ExecutorChoice::Parallel => Ok(vec![Executor::Parallel]),
+            ExecutorChoice::Both => Ok(vec![Executor::Sequential, Executor::Parallel]),
         }
     }
 }
@@ -43,6 +41,7 @@ impl Executor {
     pub fn name(self) -> &'static str {
         match self {
             Executor::Sequential => "sequential",
+            Executor::Parallel => "parallel",
         }
     }
 }
@@ -55,8 +54,8 @@ pub fn run(
     pre: &PreState,
     threads: usize,
 ) -> Result<BlockOutput, ExecutionError> {
-    let _ = threads;
     match executor {
         Executor::Sequential => gaslab_evm::execute_sequential(block, pre),
+        Executor::Parallel => gaslab_evm::execute_parallel(block, pre, threads).map(|(out, _)| out),
     }
 }

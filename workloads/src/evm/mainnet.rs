@@ -195,7 +195,6 @@ mod tests {
             (vec![("blocks", "7")], "blocks"),
             (vec![("dir", "no/such/dir")], "dir"),
             (vec![("executor", "turbo")], "executor"),
-            (vec![("executor", "parallel")], "executor"),
         ] {
             let err = MainnetWorkload::new(&spec(&params))
                 .err()

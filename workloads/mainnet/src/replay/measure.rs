@@ -119,6 +119,7 @@ pub fn measure_block(
         let median = median(&mut times);
         match executor {
             Executor::Sequential => row.sequential_ms = Some(median),
+            Executor::Parallel => row.parallel_ms = Some(median),
         }
     }
     row
@@ -130,6 +131,7 @@ fn execution_error_tx(e: &gaslab_evm::ExecutionError) -> Option<usize> {
         InvalidTransaction { index, .. } | Database { index, .. } | BlockGasLimit { index, .. } => {
             Some(*index)
         }
+        StateDiff { .. } => None,
     }
 }
 
