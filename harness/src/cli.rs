@@ -155,6 +155,9 @@ pub enum Command {
         results: Vec<PathBuf>,
         #[arg(long, default_value = "report")]
         out: PathBuf,
+        /// A fleet host that delivered nothing (repeatable); named on the page.
+        #[arg(long = "missing", value_name = "HOST")]
+        missing: Vec<String>,
     },
     /// Export one result set as CSV, Bencher Metric Format JSON or markdown.
     Export {

@@ -5,8 +5,8 @@ mod analysis;
 mod analysis_cli;
 mod cli;
 mod error;
-mod fetch;
 mod export;
+mod fetch;
 mod fingerprint;
 mod plot;
 mod profile;
@@ -229,7 +229,11 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             Ok(EXIT_OK)
         }
         Command::Plot { results, out } => plot_command(&results, &out),
-        Command::Report { results, out } => report_command(&results, &out),
+        Command::Report {
+            results,
+            out,
+            missing,
+        } => report_command(&results, &out, missing),
         Command::Export {
             result,
             format,
@@ -278,8 +282,15 @@ fn plot_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {
     })
 }
 
-fn report_command(results: &[PathBuf], out: &Path) -> Result<i32, LabError> {
-    let files = report::write_report(results, out, &report::Analyses::default())?;
+fn report_command(results: &[PathBuf], out: &Path, missing: Vec<String>) -> Result<i32, LabError> {
+    // A result set the analysis refuses is listed by the report itself;
+    // the page is still written from the rest.
+    let mut analyses = analysis::for_report::analyses_for_report(results).unwrap_or_else(|e| {
+        eprintln!("warning: no change points or detection limits in the report: {e}");
+        report::Analyses::default()
+    });
+    analyses.missing_hosts = missing;
+    let files = report::write_report(results, out, &analyses)?;
     println!(
         "{} chart(s), {} regression(s) since the previous night",
         files.charts_drawn, files.regressions

@@ -192,7 +192,13 @@ fn an_unknown_blockhash_ancestor_is_not_made_up() {
 #[test]
 fn parallel_and_sequential_both_verify_every_block_and_agree() {
     let blocks = shared_blocks().unwrap_or_else(subset);
-    let out = replay(&["--executor", "both", "--threads", "2", blocks.to_str().unwrap()]);
+    let out = replay(&[
+        "--executor",
+        "both",
+        "--threads",
+        "2",
+        blocks.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     if shared_blocks().is_some() {
         assert!(text(&out).contains("41 blocks"), "{}", text(&out));

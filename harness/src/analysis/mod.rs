@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod explain;
 pub mod fingerprint_diff;
+pub mod for_report;
 pub mod history;
 pub mod measure;
 pub mod sampling;

@@ -25,6 +25,7 @@ pub fn cell(allocator: &str, rates: &[f64]) -> CellResult {
         threads: 1,
         warmup: 0,
         samples: rates.len(),
+        sched: None,
         adaptive: None,
     };
     CellResult {

@@ -22,6 +22,7 @@ pub struct Page<'a> {
     pub figures: &'a [FigureSection],
     pub nights: &'a [NightComparison],
     pub detection_limits: &'a [DetectionLimit],
+    pub missing_hosts: &'a [String],
     /// The directory the page is written to; image links are relative to it.
     pub out: &'a Path,
 }
@@ -128,6 +129,13 @@ pub fn render(page: &Page) -> String {
         page.sets.len(),
         escape(&inputs.join(", "))
     );
+    if !page.missing_hosts.is_empty() {
+        let _ = writeln!(
+            h,
+            "<div class=\"alert\"><strong>Missing hosts</strong>: no result set tonight from {}.</div>",
+            escape(&page.missing_hosts.join(", "))
+        );
+    }
     if !page.refused.is_empty() {
         let rows: Vec<Vec<String>> = page
             .refused

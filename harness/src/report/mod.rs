@@ -3,10 +3,10 @@
 
 pub mod calibration;
 pub mod compare;
+mod counters;
 pub mod explain;
 mod grid;
 pub mod history;
-mod counters;
 mod table;
 
 pub use counters::print_counters;
@@ -54,6 +54,8 @@ pub struct ReportFiles {
 pub struct Analyses {
     pub change_points: Option<ChangePoints>,
     pub detection_limits: Vec<DetectionLimit>,
+    /// Fleet hosts that were expected but delivered no result set tonight.
+    pub missing_hosts: Vec<String>,
 }
 
 /// Writes `<out>/index.html`, `<out>/summary.md` and `<out>/plots/`.
@@ -90,6 +92,7 @@ pub fn write_report(results: &[PathBuf], out: &Path, analyses: &Analyses) -> Res
         figures: &figures,
         nights: &nights,
         detection_limits: &analyses.detection_limits,
+        missing_hosts: &analyses.missing_hosts,
         out,
     });
     let page = out.join("index.html");
@@ -100,6 +103,7 @@ pub fn write_report(results: &[PathBuf], out: &Path, analyses: &Analyses) -> Res
         refused: &refused,
         nights: &nights,
         detection_limits: &analyses.detection_limits,
+        missing_hosts: &analyses.missing_hosts,
         page: &page.display().to_string(),
     });
     write_file(&summary_path, &summary_text)?;

@@ -13,6 +13,7 @@ pub struct Summary<'a> {
     pub refused: &'a [Refused],
     pub nights: &'a [NightComparison],
     pub detection_limits: &'a [DetectionLimit],
+    pub missing_hosts: &'a [String],
     pub page: &'a str,
 }
 
@@ -44,6 +45,13 @@ pub fn render(s: &Summary) -> String {
         if n.regressions().next().is_some() {
             let _ = writeln!(m, "  - what changed on {}: {}", n.machine, n.explanation());
         }
+    }
+    if !s.missing_hosts.is_empty() {
+        let _ = writeln!(
+            m,
+            "- **missing hosts** (no result set tonight): {}",
+            s.missing_hosts.join(", ")
+        );
     }
     if s.nights.is_empty() {
         m.push_str("No machine has a previous night to compare with yet.\n");

@@ -211,6 +211,7 @@ fn error_index(e: &ExecutionError) -> usize {
         ExecutionError::InvalidTransaction { index, .. }
         | ExecutionError::Database { index, .. }
         | ExecutionError::BlockGasLimit { index, .. } => *index,
+        ExecutionError::StateDiff { reason } => panic!("state diff failed: {reason}"),
     }
 }
 

@@ -9,7 +9,7 @@ use gaslab_mainnet::verify::verify_header;
 #[test]
 fn every_block_verifies_sequentially() {
     let (root, full) = common::blocks_dir();
-    let dirs = gaslab_mainnet::expand(&[root.clone()]).unwrap();
+    let dirs = gaslab_mainnet::expand(std::slice::from_ref(&root)).unwrap();
     if full {
         assert_eq!(dirs.len(), 41, "{}", root.display());
     }

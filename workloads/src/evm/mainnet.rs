@@ -175,6 +175,8 @@ mod tests {
             threads: 1,
             warmup: 0,
             samples: 1,
+            sched: None,
+            adaptive: None,
         }
     }
 

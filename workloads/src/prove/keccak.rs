@@ -174,6 +174,8 @@ mod tests {
             threads: 2,
             warmup: 0,
             samples: 1,
+            sched: None,
+            adaptive: None,
         };
         let mut w = KeccakWorkload::new(&spec).unwrap();
         let a = w.iterate().unwrap();
