@@ -73,12 +73,13 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The newest set of each machine, in machine order.
+/// The newest set of each profile on each machine, in machine order.
 pub fn latest_per_machine(sets: &[LoadedSet]) -> Vec<&LoadedSet> {
-    let mut latest: std::collections::BTreeMap<&str, &LoadedSet> = Default::default();
+    let mut latest: std::collections::BTreeMap<(&str, &str), &LoadedSet> = Default::default();
     for s in sets {
-        // `sets` is oldest first, so the last one seen wins.
-        latest.insert(&s.content.machine_id, s);
+        // `sets` is oldest first, so the last one seen wins; one per profile,
+        // so a scheduler run does not hide the allocator run before it.
+        latest.insert((&s.content.machine_id, &s.content.profile.name), s);
     }
     latest.into_values().collect()
 }

@@ -28,7 +28,11 @@ pub fn render(s: &Summary) -> String {
             1 => "1 regression".to_string(),
             n => format!("{n} regressions"),
         },
-        latest_per_machine(s.sets).len()
+        latest_per_machine(s.sets)
+            .iter()
+            .map(|set| &set.content.machine_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
     );
     for n in s.nights {
         for c in n.regressions() {
