@@ -13,7 +13,8 @@ mod sequential;
 pub use block::{Block, BlockContext};
 pub use output::{AccountChange, BlockOutput, Receipt};
 pub use parallel::{
-    dependency_headroom, execute_parallel, Fallback, Headroom, ParallelStats, MIN_PARALLEL_TXS,
+    dependency_headroom, execute_parallel, execute_parallel_with, Fallback, Headroom, LazyToken,
+    ParallelOptions, ParallelStats, MIN_PARALLEL_TXS,
 };
 pub use prestate::{PreState, PreStateError};
 pub use sequential::{execute_sequential, execute_sequential_on};

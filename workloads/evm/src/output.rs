@@ -1,7 +1,7 @@
 //! What executing a block produces, and the digest that lets two executors
 //! (or two runs) prove they produced the same thing.
 
-use revm::primitives::{Address, Log, B256, U256};
+use revm::primitives::{Address, Log, B256, KECCAK_EMPTY, U256};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -23,6 +23,38 @@ pub struct AccountChange {
     pub storage_cleared: bool,
     /// Slots whose value changed, with their new value (zero = deleted).
     pub storage: BTreeMap<U256, U256>,
+}
+
+/// An account's balance, nonce and code hash; a missing account is empty.
+pub(crate) type Info = (U256, u64, B256);
+
+impl AccountChange {
+    /// The one definition of "changed" both executors share: `None` when the
+    /// account ends as it began. Wiping the storage of an account that did
+    /// not exist before the block is no change; `storage` must already hold
+    /// only slots that differ from their base (zero once wiped).
+    pub(crate) fn between(
+        before: Option<Info>,
+        after: Info,
+        storage_cleared: bool,
+        storage: BTreeMap<U256, U256>,
+    ) -> Option<Self> {
+        let unchanged_info = match before {
+            Some(b) => b == after,
+            None => after.0.is_zero() && after.1 == 0 && after.2 == KECCAK_EMPTY,
+        };
+        if unchanged_info && storage.is_empty() && (!storage_cleared || before.is_none()) {
+            return None;
+        }
+        let (balance, nonce, code_hash) = after;
+        Some(Self {
+            balance,
+            nonce,
+            code_hash,
+            storage_cleared,
+            storage,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -77,7 +77,7 @@ impl AmmWorkload {
         let seed = int_param(spec, "seed", 0..=i64::MAX)? as u64;
         let conflict = float_param(spec, "conflict", 0.0..=1.0)?;
         let (block, pre) = generate(txs, seed, conflict);
-        let run = BlockRun::new(block, pre, Executor::from_spec(spec)?)?;
+        let run = BlockRun::new(block, pre, Executor::from_spec(spec)?, Default::default())?;
         Ok(Self { run, conflict })
     }
 }
@@ -118,10 +118,10 @@ mod tests {
     #[test]
     fn headroom_sees_the_shared_pool_chain() {
         let (block, pre) = generate(64, 3, 1.0);
-        let h = dependency_headroom(&block, &pre).unwrap();
+        let h = dependency_headroom(&block, &pre, &Default::default()).unwrap();
         assert!(h.ideal_speedup(8) < 1.01, "one pool: {h:?}");
         let (block, pre) = generate(64, 3, 0.0);
-        let h = dependency_headroom(&block, &pre).unwrap();
+        let h = dependency_headroom(&block, &pre, &Default::default()).unwrap();
         assert!(h.ideal_speedup(8) > 7.9, "independent pools: {h:?}");
         let (par, _) = execute_parallel(&block, &pre, 2).unwrap();
         assert_eq!(

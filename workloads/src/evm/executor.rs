@@ -5,7 +5,8 @@
 use crate::registry::text_param;
 use crate::{Iteration, WorkloadError};
 use gaslab_evm::{
-    dependency_headroom, execute_parallel, execute_sequential, Block, Headroom, PreState,
+    dependency_headroom, execute_parallel_with, execute_sequential, Block, Headroom,
+    ParallelOptions, PreState,
 };
 use gaslab_protocol::CellSpec;
 use std::collections::BTreeMap;
@@ -47,6 +48,8 @@ pub struct BlockRun {
     block: Block,
     pre: PreState,
     executor: Executor,
+    /// What the parallel executor may assume (lazy tokens).
+    options: ParallelOptions,
     /// Digest of the sequential result: every iteration must match it.
     reference_digest: String,
     sequential_wall: Duration,
@@ -56,7 +59,12 @@ pub struct BlockRun {
 impl BlockRun {
     /// Executes the block sequentially (the reference result and the
     /// speedup baseline) and in order with read/write tracking (headroom).
-    pub fn new(block: Block, pre: PreState, executor: Executor) -> Result<Self, WorkloadError> {
+    pub fn new(
+        block: Block,
+        pre: PreState,
+        executor: Executor,
+        options: ParallelOptions,
+    ) -> Result<Self, WorkloadError> {
         let mut reference_digest = String::new();
         let mut sequential_wall = Duration::MAX;
         for _ in 0..BASELINE_RUNS {
@@ -65,11 +73,12 @@ impl BlockRun {
             sequential_wall = sequential_wall.min(start.elapsed());
             reference_digest = out.digest();
         }
-        let headroom = dependency_headroom(&block, &pre)?;
+        let headroom = dependency_headroom(&block, &pre, &options)?;
         Ok(Self {
             block,
             pre,
             executor,
+            options,
             reference_digest,
             sequential_wall,
             headroom,
@@ -116,7 +125,8 @@ impl BlockRun {
         let out = match self.executor {
             Executor::Sequential => execute_sequential(&self.block, &self.pre)?,
             Executor::Parallel { threads } => {
-                let (out, stats) = execute_parallel(&self.block, &self.pre, threads)?;
+                let (out, stats) =
+                    execute_parallel_with(&self.block, &self.pre, threads, &self.options)?;
                 let txs = (stats.transactions as f64).max(1.0);
                 metrics.insert(
                     "re_executions_per_tx".into(),

@@ -66,7 +66,7 @@ impl TransfersWorkload {
         let seed = int_param(spec, "seed", 0..=i64::MAX)? as u64;
         let conflict = float_param(spec, "conflict", 0.0..=1.0)?;
         let (block, pre) = generate(txs, seed, conflict);
-        let run = BlockRun::new(block, pre, Executor::from_spec(spec)?)?;
+        let run = BlockRun::new(block, pre, Executor::from_spec(spec)?, Default::default())?;
         Ok(Self { run, conflict })
     }
 }

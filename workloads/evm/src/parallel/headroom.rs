@@ -1,9 +1,9 @@
 //! How parallel a block could be at best: the true dependency DAG from an
 //! in-order run's read and write sets, weighted by gas.
 
-use super::cfg_of;
 use super::memory::MvMemory;
 use super::vm::TxExecutor;
+use super::{cfg_of, ParallelOptions};
 use crate::{Block, ExecutionError, PreState};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,11 +24,17 @@ impl Headroom {
     }
 }
 
-/// Runs the block in order (every read is then final) and measures its DAG.
-pub fn dependency_headroom(block: &Block, pre: &PreState) -> Result<Headroom, ExecutionError> {
-    let mv = MvMemory::new(pre);
+/// Runs the block in order (every read is then final) and measures its DAG,
+/// with the lazy updates `options` allow (they remove dependencies).
+pub fn dependency_headroom(
+    block: &Block,
+    pre: &PreState,
+    options: &ParallelOptions,
+) -> Result<Headroom, ExecutionError> {
+    let n = block.transactions.len();
+    let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 4 * n);
     let cfg = cfg_of(block);
-    let mut vm = TxExecutor::new(&mv, pre, &block.context.env, &cfg);
+    let mut vm = TxExecutor::new(&mv, pre, &block.context.env, &cfg, &options.lazy_tokens);
     let mut finish = Vec::with_capacity(block.transactions.len());
     let (mut total, mut critical) = (0u64, 0u64);
     for (index, tx) in block.transactions.iter().enumerate() {
@@ -42,6 +48,7 @@ pub fn dependency_headroom(block: &Block, pre: &PreState) -> Result<Headroom, Ex
             .result
             .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;
         mv.record(index, &[], &outcome.writes);
+        mv.record_fee(index, outcome.fee);
         let gas = result.tx_gas_used();
         let start = outcome
             .writers

@@ -2,14 +2,19 @@
 //! transaction of the block wrote there, so transaction `j` reads what the
 //! highest writer below `j` left, or the pre-state.
 //!
-//! Sharded by location hash (no global lock); lazily updated balances are
-//! stored as deltas and summed on read.
+//! Sharded by a cheap mix of the location (no global lock), sized for the
+//! block up front, and a location with one version (most of them) keeps it
+//! inline: recording a write allocates nothing. Lazy updates (balances,
+//! declared token balances) are stored as deltas and summed on read.
 
+use super::lazy::LAZY_LIMIT;
 use crate::PreState;
 use revm::bytecode::Bytecode;
+use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, Hash};
+use std::collections::hash_map::Entry::{Occupied, Vacant};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 pub(crate) type TxIdx = usize;
@@ -42,6 +47,11 @@ pub(crate) enum Value {
     },
     Code(B256, Option<Bytecode>),
     Storage(U256),
+    /// A lazy update of a storage slot (a declared token balance).
+    StorageDelta {
+        add: U256,
+        sub: U256,
+    },
     StorageReset,
 }
 
@@ -52,46 +62,263 @@ enum Entry {
     Data(Value),
 }
 
-/// What a read saw, compared again at validation.
+/// What a read saw, checked again at validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReadValue {
     Basic(Basic),
     Code(B256),
     Storage(U256),
+    /// A lazy token sender: only that the slot holds more than this.
+    StorageAbove(U256),
+    /// A lazy token recipient: only whether the slot is zero, and that it
+    /// is small enough for any transfer amount we make lazy to fit.
+    StorageFits {
+        zero: bool,
+    },
+}
+
+impl ReadValue {
+    /// Whether a lazy read's condition holds for `value`.
+    pub(crate) fn storage_condition(&self, value: U256) -> bool {
+        match *self {
+            Self::StorageAbove(bound) => value > bound,
+            Self::StorageFits { zero } => value.is_zero() == zero && value < LAZY_LIMIT,
+            Self::Storage(seen) => value == seen,
+            _ => false,
+        }
+    }
+}
+
+/// One read of a transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct Read {
+    pub loc: Location,
+    pub value: ReadValue,
+    /// No transaction below had written the location: validation then only
+    /// checks that none has since, without asking the pre-state again.
+    pub from_pre: bool,
 }
 
 /// A read hit a transaction that is being re-executed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Blocked(pub TxIdx);
 
-type Versions = BTreeMap<TxIdx, Entry>;
+/// A location's versions in transaction order; a single one lives inline.
+#[derive(Debug)]
+enum Versions {
+    One((TxIdx, Entry)),
+    Many(Vec<(TxIdx, Entry)>),
+}
+
+impl Versions {
+    fn all(&self) -> &[(TxIdx, Entry)] {
+        match self {
+            Self::One(v) => std::slice::from_ref(v),
+            Self::Many(v) => v,
+        }
+    }
+
+    fn below(&self, tx: TxIdx) -> &[(TxIdx, Entry)] {
+        let all = self.all();
+        &all[..all.partition_point(|(w, _)| *w < tx)]
+    }
+
+    fn insert(&mut self, tx: TxIdx, entry: Entry) {
+        match self {
+            Self::One((w, e)) if *w == tx => *e = entry,
+            Self::One(_) => {
+                let Self::One(first) = std::mem::replace(self, Self::Many(Vec::with_capacity(4)))
+                else {
+                    unreachable!()
+                };
+                let Self::Many(v) = self else { unreachable!() };
+                v.push(first);
+                Self::insert_sorted(v, tx, entry);
+            }
+            Self::Many(v) if v.is_empty() => *self = Self::One((tx, entry)),
+            Self::Many(v) => Self::insert_sorted(v, tx, entry),
+        }
+    }
+
+    fn insert_sorted(v: &mut Vec<(TxIdx, Entry)>, tx: TxIdx, entry: Entry) {
+        match v.binary_search_by_key(&tx, |(w, _)| *w) {
+            Ok(i) => v[i].1 = entry,
+            Err(i) => v.insert(i, (tx, entry)),
+        }
+    }
+
+    fn get_mut(&mut self, tx: TxIdx) -> Option<&mut Entry> {
+        match self {
+            Self::One((w, e)) => (*w == tx).then_some(e),
+            Self::Many(v) => {
+                let i = v.binary_search_by_key(&tx, |(w, _)| *w).ok()?;
+                Some(&mut v[i].1)
+            }
+        }
+    }
+
+    fn remove(&mut self, tx: TxIdx) {
+        match self {
+            Self::One((w, _)) if *w == tx => *self = Self::Many(Vec::new()),
+            Self::One(_) => {}
+            Self::Many(v) => {
+                if let Ok(i) = v.binary_search_by_key(&tx, |(w, _)| *w) {
+                    v.remove(i);
+                }
+            }
+        }
+    }
+}
+
+/// Lazy balance updates met while walking down from a reader to the last
+/// full value of an account.
+#[derive(Default)]
+struct Deltas {
+    add: U256,
+    sub: U256,
+    nonce_incr: u64,
+    any: bool,
+}
+
+impl Deltas {
+    /// Takes in one more version; Some(base) when it is a full value.
+    fn add(&mut self, value: &Value) -> Option<Basic> {
+        match value {
+            Value::Basic(b) => Some(*b),
+            Value::BalanceDelta {
+                add,
+                sub,
+                nonce_incr,
+            } => {
+                self.add += *add;
+                self.sub += *sub;
+                self.nonce_incr += *nonce_incr;
+                self.any = true;
+                None
+            }
+            _ => unreachable!("only account values live at Basic"),
+        }
+    }
+
+    fn apply(self, base: Basic) -> Basic {
+        if !self.any {
+            return base;
+        }
+        // A delta touches the account, which then exists (as a commit would make it).
+        let (balance, nonce) = base.unwrap_or_default();
+        Some((
+            (balance + self.add).saturating_sub(self.sub),
+            nonce + self.nonce_incr,
+        ))
+    }
+}
+
+/// A storage slot's last full value and the lazy updates above it, from
+/// the top down.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SlotVersions {
+    pub full: Option<(TxIdx, U256)>,
+    pub deltas: Vec<(TxIdx, U256, U256)>,
+}
+
+impl SlotVersions {
+    /// The slot's value given the last wipe of its account's storage.
+    pub(crate) fn resolve(&self, reset: Option<TxIdx>, pre: impl FnOnce() -> U256) -> U256 {
+        let live = |w: TxIdx| reset.is_none_or(|r| w >= r);
+        let base = match self.full {
+            Some((w, v)) if live(w) => v,
+            _ if reset.is_some() => U256::ZERO,
+            _ => pre(),
+        };
+        self.deltas
+            .iter()
+            .filter(|(w, _, _)| live(*w))
+            .fold(base, |v, (_, add, sub)| (v + add).saturating_sub(*sub))
+    }
+}
+
+/// A location's value at the end of the block.
+#[derive(Debug, Clone)]
+pub(crate) enum Final {
+    Basic(Basic),
+    Code(B256),
+    Storage(U256, SlotVersions),
+    /// The last transaction that wiped the account's storage.
+    Reset(TxIdx),
+}
+
 const SHARDS: usize = 256;
+type Shard = HashMap<Location, Versions, DefaultHashBuilder>;
+
+/// A transaction's fee owed to the beneficiary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fee {
+    /// Not executed yet, or being re-executed.
+    Pending,
+    Owed(U256),
+}
 
 pub(crate) struct MvMemory<'a> {
-    shards: Vec<Mutex<HashMap<Location, Versions, revm::primitives::map::DefaultHashBuilder>>>,
-    hasher: revm::primitives::map::DefaultHashBuilder,
+    shards: Vec<Mutex<Shard>>,
+    /// Per transaction, not a delta at the beneficiary's location: every
+    /// transaction pays a fee, and one location would serialise them all.
+    fees: Vec<Mutex<Fee>>,
+    coinbase: Address,
+    /// Some transaction read the beneficiary, so a changed fee matters.
+    coinbase_read: AtomicBool,
     pre: &'a PreState,
     /// Code deployed in this block, by hash.
     new_code: Mutex<HashMap<B256, Bytecode>>,
 }
 
+/// The shard of a location: a multiplicative mix of the address and slot,
+/// far cheaper than hashing the whole location twice.
+fn shard_of(loc: &Location) -> usize {
+    let (address, extra) = match loc {
+        Location::Basic(a) => (a, 1),
+        Location::Code(a) => (a, 2),
+        Location::Storage(a, slot) => (a, slot.as_limbs()[0] ^ slot.as_limbs()[3]),
+        Location::StorageReset(a) => (a, 3),
+    };
+    let a = u64::from_le_bytes(address.0[12..20].try_into().unwrap());
+    let mixed = (a ^ extra.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 56) as usize % SHARDS
+}
+
 impl<'a> MvMemory<'a> {
-    pub(crate) fn new(pre: &'a PreState) -> Self {
+    /// `expected_locations`: about how many locations the block will write.
+    pub(crate) fn new(
+        pre: &'a PreState,
+        coinbase: Address,
+        txs: usize,
+        expected_locations: usize,
+    ) -> Self {
+        let per_shard = expected_locations / SHARDS + expected_locations / (4 * SHARDS);
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: Default::default(),
+            fees: (0..txs).map(|_| Mutex::new(Fee::Pending)).collect(),
+            coinbase,
+            coinbase_read: AtomicBool::new(false),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard::with_capacity_and_hasher(
+                        per_shard,
+                        Default::default(),
+                    ))
+                })
+                .collect(),
             pre,
             new_code: Mutex::default(),
         }
     }
 
-    fn shard(
-        &self,
-        loc: &Location,
-    ) -> &Mutex<HashMap<Location, Versions, revm::primitives::map::DefaultHashBuilder>> {
-        let mut h = self.hasher.build_hasher();
-        loc.hash(&mut h);
-        &self.shards[(std::hash::Hasher::finish(&h) as usize) % SHARDS]
+    fn shard(&self, loc: &Location) -> std::sync::MutexGuard<'_, Shard> {
+        self.shards[shard_of(loc)].lock().unwrap()
+    }
+
+    /// Runs `f` on the versions of `loc` below `tx` (empty when none).
+    fn below<R>(&self, loc: &Location, tx: TxIdx, f: impl FnOnce(&[(TxIdx, Entry)]) -> R) -> R {
+        let shard = self.shard(loc);
+        f(shard.get(loc).map_or(&[][..], |v| v.below(tx)))
     }
 
     /// Replaces `tx`'s writes: `previous` locations it no longer writes are
@@ -99,7 +326,7 @@ impl<'a> MvMemory<'a> {
     pub(crate) fn record(
         &self,
         tx: TxIdx,
-        previous: &[Location],
+        previous: &[(Location, Value)],
         writes: &[(Location, Value)],
     ) -> bool {
         let mut wrote_new = false;
@@ -113,31 +340,59 @@ impl<'a> MvMemory<'a> {
                         .or_insert_with(|| code.clone());
                 }
             }
-            let mut shard = self.shard(loc).lock().unwrap();
-            shard
-                .entry(*loc)
-                .or_default()
-                .insert(tx, Entry::Data(value.clone()));
-            if !previous.contains(loc) {
+            let entry = Entry::Data(value.clone());
+            match self.shard(loc).entry(*loc) {
+                Occupied(mut o) => o.get_mut().insert(tx, entry),
+                Vacant(v) => {
+                    v.insert(Versions::One((tx, entry)));
+                }
+            }
+            if !previous.iter().any(|(l, _)| l == loc) {
                 wrote_new = true;
             }
         }
-        for loc in previous {
+        for (loc, _) in previous {
             if !writes.iter().any(|(l, _)| l == loc) {
-                let mut shard = self.shard(loc).lock().unwrap();
-                if let Some(v) = shard.get_mut(loc) {
-                    v.remove(&tx);
+                if let Some(v) = self.shard(loc).get_mut(loc) {
+                    v.remove(tx);
                 }
             }
         }
         wrote_new
     }
 
-    /// Marks `tx`'s writes as estimates before it re-executes.
-    pub(crate) fn mark_estimates(&self, tx: TxIdx, locations: &[Location]) {
-        for loc in locations {
-            let mut shard = self.shard(loc).lock().unwrap();
-            if let Some(e) = shard.get_mut(loc).and_then(|v| v.get_mut(&tx)) {
+    /// Records the fee `tx` owes; true when it changed and some transaction
+    /// read the beneficiary (whose readers must then be validated again).
+    pub(crate) fn record_fee(&self, tx: TxIdx, fee: U256) -> bool {
+        let before = std::mem::replace(&mut *self.fees[tx].lock().unwrap(), Fee::Owed(fee));
+        before != Fee::Owed(fee) && self.coinbase_read.load(Ordering::SeqCst)
+    }
+
+    /// The fees transactions `from..to` owe, or the first still pending.
+    fn fees_between(
+        &self,
+        from: TxIdx,
+        to: TxIdx,
+        mut writers: Option<&mut Vec<TxIdx>>,
+    ) -> Result<U256, Blocked> {
+        let mut sum = U256::ZERO;
+        for i in from..to {
+            if let Some(w) = writers.as_deref_mut() {
+                w.push(i);
+            }
+            match *self.fees[i].lock().unwrap() {
+                Fee::Pending => return Err(Blocked(i)),
+                Fee::Owed(fee) => sum += fee,
+            }
+        }
+        Ok(sum)
+    }
+
+    /// Marks `tx`'s writes (and fee) as estimates before it re-executes.
+    pub(crate) fn mark_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
+        *self.fees[tx].lock().unwrap() = Fee::Pending;
+        for (loc, _) in writes {
+            if let Some(e) = self.shard(loc).get_mut(loc).and_then(|v| v.get_mut(tx)) {
                 *e = Entry::Estimate;
             }
         }
@@ -155,56 +410,52 @@ impl<'a> MvMemory<'a> {
             .unwrap_or_default()
     }
 
+    fn pre_basic(&self, address: &Address) -> Basic {
+        self.pre.account(address).map(|a| (a.balance, a.nonce))
+    }
+
     /// The account's existence, balance and nonce as transaction `tx` sees
-    /// it, lazy deltas folded in. `writers` collects the transactions read from.
+    /// it, lazy deltas folded in, and whether it came from the pre-state.
+    /// `writers` collects the transactions read from.
     pub(crate) fn read_basic(
         &self,
         tx: TxIdx,
         address: Address,
         mut writers: Option<&mut Vec<TxIdx>>,
-    ) -> Result<Basic, Blocked> {
+    ) -> Result<(Basic, bool), Blocked> {
         let loc = Location::Basic(address);
-        let (mut add, mut sub, mut nonce_incr, mut any_delta) =
-            (U256::ZERO, U256::ZERO, 0u64, false);
-        let mut base = None;
-        {
-            let shard = self.shard(&loc).lock().unwrap();
-            if let Some(versions) = shard.get(&loc) {
-                for (&writer, entry) in versions.range(..tx).rev() {
-                    if let Some(w) = writers.as_deref_mut() {
-                        w.push(writer);
-                    }
-                    match entry {
-                        Entry::Estimate => return Err(Blocked(writer)),
-                        Entry::Data(Value::Basic(b)) => {
-                            base = Some(*b);
-                            break;
+        let (mut deltas, base, mut from_pre) = self.below(&loc, tx, |versions| {
+            let mut deltas = Deltas::default();
+            for (writer, entry) in versions.iter().rev() {
+                if let Some(w) = writers.as_deref_mut() {
+                    w.push(*writer);
+                }
+                match entry {
+                    Entry::Estimate => return Err(Blocked(*writer)),
+                    Entry::Data(value) => {
+                        if let Some(b) = deltas.add(value) {
+                            return Ok((deltas, Some((*writer, b)), false));
                         }
-                        Entry::Data(Value::BalanceDelta {
-                            add: a,
-                            sub: s,
-                            nonce_incr: n,
-                        }) => {
-                            add += *a;
-                            sub += *s;
-                            nonce_incr += *n;
-                            any_delta = true;
-                        }
-                        Entry::Data(_) => unreachable!("only account values live at Basic"),
                     }
                 }
             }
+            Ok((deltas, None, versions.is_empty()))
+        })?;
+        if address == self.coinbase {
+            // Every fee owed since the last full write of the beneficiary.
+            self.coinbase_read.store(true, Ordering::SeqCst);
+            let from = base.map_or(0, |(w, _)| w + 1);
+            deltas.add(&Value::BalanceDelta {
+                add: self.fees_between(from, tx, writers)?,
+                sub: U256::ZERO,
+                nonce_incr: 0,
+            });
+            // No fee below the first transaction: the pre-state, as is.
+            deltas.any &= tx > from;
+            from_pre &= !deltas.any;
         }
-        let base = base.unwrap_or_else(|| self.pre.account(&address).map(|a| (a.balance, a.nonce)));
-        if !any_delta {
-            return Ok(base);
-        }
-        // A delta touches the account, which then exists (as a commit would make it).
-        let (balance, nonce) = base.unwrap_or_default();
-        Ok(Some((
-            (balance + add).saturating_sub(sub),
-            nonce + nonce_incr,
-        )))
+        let base = base.map_or_else(|| self.pre_basic(&address), |(_, b)| b);
+        Ok((deltas.apply(base), from_pre))
     }
 
     pub(crate) fn read_code(
@@ -212,26 +463,38 @@ impl<'a> MvMemory<'a> {
         tx: TxIdx,
         address: Address,
         writers: Option<&mut Vec<TxIdx>>,
-    ) -> Result<(B256, Option<Bytecode>), Blocked> {
+    ) -> Result<((B256, Option<Bytecode>), bool), Blocked> {
         let loc = Location::Code(address);
-        {
-            let shard = self.shard(&loc).lock().unwrap();
-            if let Some((&writer, entry)) = shard.get(&loc).and_then(|v| v.range(..tx).next_back())
-            {
-                if let Some(w) = writers {
-                    w.push(writer);
-                }
-                return match entry {
-                    Entry::Estimate => Err(Blocked(writer)),
-                    Entry::Data(Value::Code(hash, code)) => Ok((*hash, code.clone())),
-                    Entry::Data(_) => unreachable!("only code lives at Code"),
-                };
+        let written = self.below(&loc, tx, |versions| match versions.last() {
+            None => Ok(None),
+            Some((w, Entry::Estimate)) => Err(Blocked(*w)),
+            Some((w, Entry::Data(Value::Code(hash, code)))) => Ok(Some((*w, *hash, code.clone()))),
+            Some(_) => unreachable!("only code lives at Code"),
+        })?;
+        if let Some((w, hash, code)) = written {
+            if let Some(ws) = writers {
+                ws.push(w);
             }
+            return Ok(((hash, code), false));
         }
-        Ok(match self.pre.account(&address) {
+        let code = match self.pre.account(&address) {
             Some(a) => (a.code_hash, a.code.clone()),
             None => (KECCAK_EMPTY, None),
-        })
+        };
+        Ok((code, true))
+    }
+
+    /// The last wipe of `address`'s storage below `tx`.
+    fn last_reset(&self, tx: TxIdx, address: Address) -> Result<Option<TxIdx>, Blocked> {
+        self.below(
+            &Location::StorageReset(address),
+            tx,
+            |versions| match versions.last() {
+                None => Ok(None),
+                Some((w, Entry::Estimate)) => Err(Blocked(*w)),
+                Some((w, Entry::Data(_))) => Ok(Some(*w)),
+            },
+        )
     }
 
     pub(crate) fn read_storage(
@@ -239,44 +502,134 @@ impl<'a> MvMemory<'a> {
         tx: TxIdx,
         address: Address,
         slot: U256,
-        writers: Option<&mut Vec<TxIdx>>,
-    ) -> Result<U256, Blocked> {
-        let reset = self.latest(tx, &Location::StorageReset(address))?;
-        let written = self.latest(tx, &Location::Storage(address, slot))?;
-        let pick = |idx: TxIdx| {
-            if let Some(w) = writers {
-                w.push(idx);
+        mut writers: Option<&mut Vec<TxIdx>>,
+    ) -> Result<(U256, bool), Blocked> {
+        let reset = self.last_reset(tx, address)?;
+        if let (Some(r), Some(w)) = (reset, writers.as_deref_mut()) {
+            w.push(r);
+        }
+        let slot_versions = self.below(&Location::Storage(address, slot), tx, |versions| {
+            let mut found = SlotVersions::default();
+            for (writer, entry) in versions.iter().rev() {
+                if reset.is_some_and(|r| *writer < r) {
+                    break;
+                }
+                if let Some(w) = writers.as_deref_mut() {
+                    w.push(*writer);
+                }
+                match entry {
+                    Entry::Estimate => return Err(Blocked(*writer)),
+                    Entry::Data(Value::Storage(v)) => {
+                        found.full = Some((*writer, *v));
+                        break;
+                    }
+                    Entry::Data(Value::StorageDelta { add, sub }) => {
+                        found.deltas.push((*writer, *add, *sub))
+                    }
+                    Entry::Data(_) => unreachable!("only storage lives at Storage"),
+                }
             }
-        };
-        match (written, reset) {
-            (Some((w, Value::Storage(v))), r) if r.as_ref().is_none_or(|(ri, _)| *ri <= w) => {
-                pick(w);
-                Ok(v)
+            // Deltas apply bottom up.
+            found.deltas.reverse();
+            Ok(found)
+        })?;
+        let from_pre =
+            reset.is_none() && slot_versions.full.is_none() && slot_versions.deltas.is_empty();
+        let value = slot_versions.resolve(reset, || self.pre.storage_slot(&address, &slot));
+        Ok((value, from_pre))
+    }
+
+    /// Whether `read` would still see the same for `tx` (validation).
+    pub(crate) fn still_valid(&self, tx: TxIdx, read: &Read) -> bool {
+        let nothing_below = |loc: &Location| self.below(loc, tx, |v| v.is_empty());
+        if read.from_pre {
+            let untouched = match read.loc {
+                Location::Storage(a, _) => {
+                    nothing_below(&read.loc) && nothing_below(&Location::StorageReset(a))
+                }
+                loc => nothing_below(&loc),
+            };
+            if untouched {
+                return true;
             }
-            (_, Some((r, _))) => {
-                pick(r);
-                Ok(U256::ZERO)
-            }
-            _ => Ok(self.pre.storage_slot(&address, &slot)),
+        }
+        match (read.loc, &read.value) {
+            (Location::Basic(a), ReadValue::Basic(seen)) => self
+                .read_basic(tx, a, None)
+                .is_ok_and(|(now, _)| now == *seen),
+            (Location::Code(a), ReadValue::Code(seen)) => self
+                .read_code(tx, a, None)
+                .is_ok_and(|((now, _), _)| now == *seen),
+            (Location::Storage(a, s), seen) => self
+                .read_storage(tx, a, s, None)
+                .is_ok_and(|(now, _)| seen.storage_condition(now)),
+            _ => unreachable!("reads are of accounts, code and storage"),
         }
     }
 
-    fn latest(&self, tx: TxIdx, loc: &Location) -> Result<Option<(TxIdx, Value)>, Blocked> {
-        let shard = self.shard(loc).lock().unwrap();
-        match shard.get(loc).and_then(|v| v.range(..tx).next_back()) {
-            None => Ok(None),
-            Some((&w, Entry::Estimate)) => Err(Blocked(w)),
-            Some((&w, Entry::Data(v))) => Ok(Some((w, v.clone()))),
-        }
+    /// The beneficiary after the block, fees included: call before any
+    /// shard is taken.
+    pub(crate) fn final_coinbase(&self) -> (Address, Final) {
+        let basic = self
+            .read_basic(self.fees.len(), self.coinbase, None)
+            .map_or_else(|_| unreachable!("no estimates remain"), |(b, _)| b);
+        (self.coinbase, Final::Basic(basic))
     }
 
-    /// Evaluates `loc` again for `tx` (validation).
-    pub(crate) fn reread(&self, tx: TxIdx, loc: &Location) -> Result<ReadValue, Blocked> {
-        Ok(match *loc {
-            Location::Basic(a) => ReadValue::Basic(self.read_basic(tx, a, None)?),
-            Location::Code(a) => ReadValue::Code(self.read_code(tx, a, None)?.0),
-            Location::Storage(a, s) => ReadValue::Storage(self.read_storage(tx, a, s, None)?),
-            Location::StorageReset(_) => unreachable!("never read directly"),
-        })
+    /// The block's last word on every location of shards `first`,
+    /// `first + step`, ...; those shards are emptied (freed on the calling
+    /// thread). Call once every transaction is final.
+    pub(crate) fn take_finals(&self, first: usize, step: usize) -> Vec<(Address, Final)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter().skip(first).step_by(step) {
+            let shard = std::mem::take(&mut *shard.lock().unwrap());
+            out.reserve(shard.len());
+            for (loc, versions) in &shard {
+                let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
+                    Entry::Data(v) => Some((*w, v)),
+                    Entry::Estimate => None,
+                });
+                let final_value = match *loc {
+                    // With its fees: see `final_coinbase`.
+                    Location::Basic(address) if address == self.coinbase => continue,
+                    Location::Basic(address) => {
+                        let mut deltas = Deltas::default();
+                        let base = data.find_map(|(_, value)| deltas.add(value));
+                        let basic = deltas.apply(base.unwrap_or_else(|| self.pre_basic(&address)));
+                        (address, Final::Basic(basic))
+                    }
+                    Location::Code(address) => match data.next() {
+                        Some((_, Value::Code(hash, _))) => (address, Final::Code(*hash)),
+                        _ => continue,
+                    },
+                    Location::Storage(address, slot) => {
+                        let mut found = SlotVersions::default();
+                        for (writer, value) in data {
+                            match value {
+                                Value::Storage(v) => {
+                                    found.full = Some((writer, *v));
+                                    break;
+                                }
+                                Value::StorageDelta { add, sub } => {
+                                    found.deltas.push((writer, *add, *sub))
+                                }
+                                _ => unreachable!("only storage lives at Storage"),
+                            }
+                        }
+                        if found.full.is_none() && found.deltas.is_empty() {
+                            continue;
+                        }
+                        found.deltas.reverse();
+                        (address, Final::Storage(slot, found))
+                    }
+                    Location::StorageReset(address) => match data.next() {
+                        Some((writer, _)) => (address, Final::Reset(writer)),
+                        None => continue,
+                    },
+                };
+                out.push(final_value);
+            }
+        }
+        out
     }
 }

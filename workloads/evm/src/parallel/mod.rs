@@ -9,6 +9,7 @@
 
 mod fold;
 mod headroom;
+mod lazy;
 mod memory;
 mod scheduler;
 mod vm;
@@ -16,8 +17,9 @@ mod vm;
 pub use headroom::{dependency_headroom, Headroom};
 
 use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
-use memory::{Location, MvMemory};
+use memory::MvMemory;
 use revm::context::CfgEnv;
+use revm::primitives::{B256, U256};
 use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -65,12 +67,40 @@ pub(crate) fn cfg_of(block: &Block) -> CfgEnv {
     cfg
 }
 
+/// A token contract whose `transfer(address,uint256)` may run lazily: its
+/// balances are a Solidity `mapping(address => uint256)` at `balances_slot`,
+/// and `transfer` moves `amount` from the caller's entry to the recipient's
+/// (reverting when the caller holds less) without reading them otherwise,
+/// like OpenZeppelin's ERC-20. Declared by code hash, so only the code that
+/// was vetted runs lazily.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LazyToken {
+    pub code_hash: B256,
+    pub balances_slot: U256,
+}
+
+/// What the parallel executor may assume beyond the EVM's own rules.
+#[derive(Debug, Clone, Default)]
+pub struct ParallelOptions {
+    pub lazy_tokens: Vec<LazyToken>,
+}
+
 /// Executes `block` on `threads` threads; the output equals
 /// `execute_sequential`'s, including its error for an invalid block.
 pub fn execute_parallel(
     block: &Block,
     pre: &PreState,
     threads: usize,
+) -> Result<(BlockOutput, ParallelStats), ExecutionError> {
+    execute_parallel_with(block, pre, threads, &ParallelOptions::default())
+}
+
+/// [`execute_parallel`] with declared lazy tokens.
+pub fn execute_parallel_with(
+    block: &Block,
+    pre: &PreState,
+    threads: usize,
+    options: &ParallelOptions,
 ) -> Result<(BlockOutput, ParallelStats), ExecutionError> {
     let n = block.transactions.len();
     let mut stats = ParallelStats {
@@ -96,13 +126,16 @@ pub fn execute_parallel(
         return sequential(stats, Fallback::SmallBlock);
     }
 
-    let mv = MvMemory::new(pre);
+    // Most transactions write two to four locations (sender, recipient, a
+    // slot or two).
+    let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 4 * n);
     let scheduler = Scheduler::new(n);
-    let slots: Vec<Mutex<Slot>> = (0..n).map(|_| Mutex::default()).collect();
+    let slots: Vec<Mutex<Option<TxOutcome>>> = (0..n).map(|_| Mutex::default()).collect();
     let shared = Shared {
         block,
         pre,
         cfg: cfg_of(block),
+        lazy_tokens: &options.lazy_tokens,
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
@@ -125,33 +158,23 @@ pub fn execute_parallel(
     let cfg = shared.cfg;
     let outcomes: Vec<TxOutcome> = slots
         .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .unwrap()
-                .outcome
-                .expect("every transaction executed")
-        })
+        .map(|s| s.into_inner().unwrap().expect("every transaction executed"))
         .collect();
-    match fold::fold(block, pre, &cfg, outcomes) {
+    match fold::fold(block, pre, &cfg, &mv, outcomes, threads) {
         Some(out) => Ok((out, stats)),
         None => sequential(stats, Fallback::InvalidTransaction),
     }
-}
-
-/// The last incarnation of one transaction.
-#[derive(Default)]
-struct Slot {
-    outcome: Option<TxOutcome>,
-    writes: Vec<Location>,
 }
 
 struct Shared<'a> {
     block: &'a Block,
     pre: &'a PreState,
     cfg: CfgEnv,
+    lazy_tokens: &'a [LazyToken],
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
-    slots: &'a [Mutex<Slot>],
+    /// The last incarnation of each transaction.
+    slots: &'a [Mutex<Option<TxOutcome>>],
     executions: AtomicU64,
     validations: AtomicU64,
     conflicts: AtomicU64,
@@ -160,7 +183,13 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     fn work(&self) {
-        let mut vm = TxExecutor::new(self.mv, self.pre, &self.block.context.env, &self.cfg);
+        let mut vm = TxExecutor::new(
+            self.mv,
+            self.pre,
+            &self.block.context.env,
+            &self.cfg,
+            self.lazy_tokens,
+        );
         let mut task = None;
         let mut idle = 0u32;
         while !self.scheduler.done() {
@@ -198,12 +227,12 @@ impl Shared<'_> {
             }
             Ok(outcome) => {
                 let executions = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
-                let locations: Vec<Location> = outcome.writes.iter().map(|(l, _)| *l).collect();
                 let wrote_new = {
                     let mut slot = self.slots[tx].lock().unwrap();
-                    let wrote_new = self.mv.record(tx, &slot.writes, &outcome.writes);
-                    slot.writes = locations;
-                    slot.outcome = Some(outcome);
+                    let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
+                    let wrote_new = self.mv.record(tx, previous, &outcome.writes)
+                        | self.mv.record_fee(tx, outcome.fee);
+                    *slot = Some(outcome);
                     wrote_new
                 };
                 self.judge(executions);
@@ -215,15 +244,15 @@ impl Shared<'_> {
     fn validate(&self, tx: usize, incarnation: usize) -> Option<Task> {
         self.validations.fetch_add(1, Ordering::Relaxed);
         let slot = self.slots[tx].lock().unwrap();
-        let valid = slot.outcome.as_ref().is_some_and(|o| {
-            o.reads
-                .iter()
-                .all(|(loc, seen)| self.mv.reread(tx, loc).is_ok_and(|now| now == *seen))
-        });
+        let valid = slot
+            .as_ref()
+            .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
         let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
         if aborted {
             self.conflict();
-            self.mv.mark_estimates(tx, &slot.writes);
+            if let Some(o) = slot.as_ref() {
+                self.mv.mark_estimates(tx, &o.writes);
+            }
         }
         drop(slot);
         self.scheduler.finish_validation(tx, aborted)

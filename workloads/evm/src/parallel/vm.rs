@@ -2,12 +2,13 @@
 //! it read (for validation), what it wrote, and its result.
 //!
 //! Lazy updates: the beneficiary's fee is never written by the transaction
-//! itself (the handler defers it, see `DeferredReward`), and a plain value
-//! transfer between two code-less accounts runs against mock sender and
-//! recipient balances, so it records balance deltas instead of reading
-//! balances. The fold at the end of the block applies them in order.
+//! itself (the handler defers it, see `DeferredReward`; the memory keeps it
+//! per transaction), and the transfers `lazy` picks run against mock
+//! balances, recording deltas instead of reading balances.
 
-use super::memory::{Basic, Blocked, Location, MvMemory, ReadValue, TxIdx, Value};
+use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
+use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
+use crate::LazyToken;
 use crate::PreState;
 use revm::bytecode::Bytecode;
 use revm::context::result::{EVMError, ExecutionResult, HaltReason};
@@ -18,13 +19,9 @@ use revm::handler::{
     EvmTr, FrameResult, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm,
 };
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, TxKind, B256, KECCAK_EMPTY, U256};
+use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::{AccountInfo, EvmState};
 use std::cell::Cell;
-
-/// The balance a lazily updated sender is given while it executes; the real
-/// balance is checked when the block is folded.
-pub(crate) const MOCK_SENDER_BALANCE: U256 = U256::from_limbs([0, 0, 0, 1 << 62]);
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum MvError {
@@ -33,54 +30,75 @@ pub(crate) enum MvError {
 }
 impl DBErrorMarker for MvError {}
 
-/// A plain transfer executed against mock balances.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LazyTransfer {
-    pub sender: Address,
-    pub recipient: Address,
-}
-
 /// The database revm sees while executing transaction `tx`.
 pub(crate) struct MvDb<'a> {
     mv: &'a MvMemory<'a>,
     pre: &'a PreState,
     tx: TxIdx,
     nonce: u64,
-    lazy: Option<LazyTransfer>,
-    lazy_codes: [(B256, Option<Bytecode>); 2],
-    reads: Vec<(Location, ReadValue)>,
+    pub(super) lazy: Option<LazyTransfer>,
+    pub(super) lazy_codes: [(B256, Option<Bytecode>); 2],
+    lazy_token: Option<LazyTokenTransfer>,
+    reads: Vec<Read>,
     /// Headroom mode: every transaction a read took its value from.
     writers: Option<Vec<TxIdx>>,
 }
 
 impl<'a> MvDb<'a> {
-    fn record(&mut self, loc: Location, value: ReadValue) {
-        self.reads.push((loc, value));
+    fn record(&mut self, loc: Location, value: ReadValue, from_pre: bool) {
+        self.reads.push(Read {
+            loc,
+            value,
+            from_pre,
+        });
     }
 
     fn writers(&mut self) -> Option<&mut Vec<TxIdx>> {
         self.writers.as_mut()
     }
 
-    fn code(&mut self, address: Address) -> Result<(B256, Option<Bytecode>), MvError> {
+    pub(super) fn code(&mut self, address: Address) -> Result<(B256, Option<Bytecode>), MvError> {
         let mv = self.mv;
-        let (hash, code) = mv
+        let ((hash, code), from_pre) = mv
             .read_code(self.tx, address, self.writers())
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
-        self.record(Location::Code(address), ReadValue::Code(hash));
+        self.record(Location::Code(address), ReadValue::Code(hash), from_pre);
         Ok((hash, code))
     }
 
+    /// A storage slot read only for a lazy token transfer's condition. Its
+    /// writers are no dependency for the headroom: while the condition
+    /// holds, the transaction need not wait for them.
+    pub(super) fn storage_for_condition(
+        &mut self,
+        address: Address,
+        slot: U256,
+    ) -> Result<(U256, bool), MvError> {
+        self.mv
+            .read_storage(self.tx, address, slot, None)
+            .map_err(|Blocked(b)| MvError::Blocked(b))
+    }
+
+    pub(super) fn record_condition(
+        &mut self,
+        address: Address,
+        slot: U256,
+        value: ReadValue,
+        from_pre: bool,
+    ) {
+        self.record(Location::Storage(address, slot), value, from_pre);
+    }
+
     fn basic_value(&self, address: Address) -> Option<Basic> {
-        self.reads.iter().find_map(|(l, v)| match (l, v) {
-            (Location::Basic(a), ReadValue::Basic(b)) if *a == address => Some(*b),
+        self.reads.iter().find_map(|r| match (r.loc, &r.value) {
+            (Location::Basic(a), ReadValue::Basic(b)) if a == address => Some(*b),
             _ => None,
         })
     }
 
     fn code_value(&self, address: Address) -> Option<B256> {
-        self.reads.iter().find_map(|(l, v)| match (l, v) {
-            (Location::Code(a), ReadValue::Code(h)) if *a == address => Some(*h),
+        self.reads.iter().find_map(|r| match (r.loc, &r.value) {
+            (Location::Code(a), ReadValue::Code(h)) if a == address => Some(*h),
             _ => None,
         })
     }
@@ -113,10 +131,10 @@ impl Database for MvDb<'_> {
             }
         }
         let mv = self.mv;
-        let basic = mv
+        let (basic, from_pre) = mv
             .read_basic(self.tx, address, self.writers())
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
-        self.record(Location::Basic(address), ReadValue::Basic(basic));
+        self.record(Location::Basic(address), ReadValue::Basic(basic), from_pre);
         let Some((balance, nonce)) = basic else {
             return Ok(None);
         };
@@ -129,11 +147,18 @@ impl Database for MvDb<'_> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, MvError> {
+        if let Some(mock) = self.lazy_token.and_then(|t| t.mock(address, index)) {
+            return Ok(mock);
+        }
         let mv = self.mv;
-        let value = mv
+        let (value, from_pre) = mv
             .read_storage(self.tx, address, index, self.writers())
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
-        self.record(Location::Storage(address, index), ReadValue::Storage(value));
+        self.record(
+            Location::Storage(address, index),
+            ReadValue::Storage(value),
+            from_pre,
+        );
         Ok(value)
     }
 
@@ -184,11 +209,12 @@ impl<'a> Handler for DeferredReward<'a> {
 pub(crate) struct TxOutcome {
     /// Err: revm refused the transaction (maybe only because of a stale read).
     pub result: Result<ExecutionResult, String>,
-    pub state: EvmState,
-    pub reward: Option<U256>,
     pub lazy: Option<LazyTransfer>,
-    pub reads: Vec<(Location, ReadValue)>,
+    pub reads: Vec<Read>,
     pub writes: Vec<(Location, Value)>,
+    /// The beneficiary's fee this transaction still owes: kept out of the
+    /// multi-version locations so transactions do not all write one.
+    pub fee: U256,
     pub writers: Vec<TxIdx>,
 }
 
@@ -196,6 +222,7 @@ pub(crate) struct TxOutcome {
 pub(crate) struct TxExecutor<'a> {
     evm: MvEvm<'a>,
     coinbase: Address,
+    lazy_tokens: &'a [LazyToken],
 }
 
 impl<'a> TxExecutor<'a> {
@@ -204,6 +231,7 @@ impl<'a> TxExecutor<'a> {
         pre: &'a PreState,
         block: &BlockEnv,
         cfg: &CfgEnv,
+        lazy_tokens: &'a [LazyToken],
     ) -> Self {
         let db = MvDb {
             mv,
@@ -212,6 +240,7 @@ impl<'a> TxExecutor<'a> {
             nonce: 0,
             lazy: None,
             lazy_codes: Default::default(),
+            lazy_token: None,
             reads: Vec::new(),
             writers: None,
         };
@@ -223,6 +252,7 @@ impl<'a> TxExecutor<'a> {
         Self {
             evm,
             coinbase: block.beneficiary,
+            lazy_tokens,
         }
     }
 
@@ -238,10 +268,19 @@ impl<'a> TxExecutor<'a> {
             db.tx = index;
             db.nonce = tx.nonce;
             db.lazy = None;
-            db.reads.clear();
+            db.lazy_token = None;
+            db.reads = Vec::with_capacity(8);
             db.writers = track_writers.then(Vec::new);
         }
-        self.choose_lazy(tx).map_err(|MvError::Blocked(b)| b)?;
+        {
+            let db = &mut self.evm.ctx.journaled_state.database;
+            let blocked = |MvError::Blocked(b)| b;
+            LazyTransfer::choose(tx, self.coinbase, db).map_err(blocked)?;
+            if db.lazy.is_none() {
+                db.lazy_token =
+                    LazyTokenTransfer::choose(tx, self.lazy_tokens, db).map_err(blocked)?;
+            }
+        }
         self.evm.ctx.set_tx(tx.clone());
         let handler = DeferredReward {
             reward: Cell::new(None),
@@ -262,64 +301,36 @@ impl<'a> TxExecutor<'a> {
             None
         };
         let lazy = db.lazy;
-        let writes = if result.is_ok() {
-            writes_of(&state, db, reward, self.coinbase)
+        let (writes, fee) = if result.is_ok() {
+            let (mut writes, fee) = writes_of(&state, db, reward, self.coinbase);
+            if let Some(token) = db.lazy_token {
+                token.into_deltas(&mut writes);
+            }
+            (writes, fee)
         } else {
-            Vec::new()
+            (Vec::new(), U256::ZERO)
         };
         Ok(TxOutcome {
             result,
-            state,
-            reward,
             lazy,
             reads: std::mem::take(&mut db.reads),
             writes,
+            fee,
             writers: db.writers.take().unwrap_or_default(),
         })
     }
-
-    /// A plain value transfer between code-less accounts, none of them the
-    /// beneficiary, runs lazily. The code checks are real reads.
-    fn choose_lazy(&mut self, tx: &TxEnv) -> Result<(), MvError> {
-        let TxKind::Call(to) = tx.kind else {
-            return Ok(());
-        };
-        let plain = tx.value > U256::ZERO
-            && tx.authorization_list.is_empty()
-            && tx.caller != to
-            && tx.caller != self.coinbase
-            && to != self.coinbase
-            && !is_precompile_range(to);
-        if !plain {
-            return Ok(());
-        }
-        let db = &mut self.evm.ctx.journaled_state.database;
-        let sender_code = db.code(tx.caller)?;
-        let recipient_code = db.code(to)?;
-        if sender_code.0 == KECCAK_EMPTY && recipient_code.0 == KECCAK_EMPTY {
-            db.lazy = Some(LazyTransfer {
-                sender: tx.caller,
-                recipient: to,
-            });
-            db.lazy_codes = [sender_code, recipient_code];
-        }
-        Ok(())
-    }
-}
-
-/// Precompiles live at small addresses on every fork we know.
-fn is_precompile_range(address: Address) -> bool {
-    address.0[..18].iter().all(|b| *b == 0)
 }
 
 /// The locations an incarnation wrote, mirroring what `CacheDB::commit` would
-/// change, minus values equal to what the transaction itself read.
+/// change, minus values equal to what the transaction itself read; and the
+/// fee it still owes the beneficiary (zero when it wrote the beneficiary in
+/// full, fee included).
 fn writes_of(
     state: &EvmState,
     db: &MvDb<'_>,
     reward: Option<U256>,
     coinbase: Address,
-) -> Vec<(Location, Value)> {
+) -> (Vec<(Location, Value)>, U256) {
     let mut writes = Vec::with_capacity(state.len() + 2);
     let mut reward_paid = reward.is_none();
     for (address, account) in state {
@@ -398,15 +409,10 @@ fn writes_of(
             }
         }
     }
-    if !reward_paid {
-        writes.push((
-            Location::Basic(coinbase),
-            Value::BalanceDelta {
-                add: reward.unwrap_or_default(),
-                sub: U256::ZERO,
-                nonce_incr: 0,
-            },
-        ));
-    }
-    writes
+    let owed = if reward_paid {
+        U256::ZERO
+    } else {
+        reward.unwrap_or_default()
+    };
+    (writes, owed)
 }

@@ -1,0 +1,188 @@
+//! Which transactions run lazily, and against what: a plain value transfer
+//! between code-less accounts runs against mock sender and recipient
+//! balances, and a declared token's `transfer(address,uint256)` against mock
+//! balance slots, so each records deltas instead of reading balances that
+//! other transactions of the block change.
+//!
+//! A mock must not change what the transaction does: the token mocks keep
+//! whether each slot is zero (SSTORE gas depends on it) and the transfer's
+//! success, and those conditions are recorded as reads that validation
+//! checks again. A lazy value transfer's sender is checked in the fold.
+
+use super::memory::ReadValue;
+use super::vm::{MvDb, MvError};
+use crate::LazyToken;
+use revm::context::TxEnv;
+use revm::primitives::{keccak256, Address, TxKind, KECCAK_EMPTY, U256};
+
+use super::memory::{Location, Value};
+
+/// The balance a lazily updated sender is given while it executes; the real
+/// balance is checked when the block is folded.
+pub(crate) const MOCK_SENDER_BALANCE: U256 = U256::from_limbs([0, 0, 0, 1 << 62]);
+
+/// Token balances and amounts below this are made lazy: a block's worth of
+/// them cannot overflow a slot.
+pub(crate) const LAZY_LIMIT: U256 = U256::from_limbs([0, 0, 1, 0]);
+
+/// What a lazy token sender's slot holds while it executes.
+const MOCK_TOKEN_SENDER: U256 = U256::MAX;
+
+/// `transfer(address,uint256)`.
+const TRANSFER_SELECTOR: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+
+/// A plain transfer executed against mock balances.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LazyTransfer {
+    pub sender: Address,
+    pub recipient: Address,
+}
+
+impl LazyTransfer {
+    /// A plain value transfer between code-less accounts, none of them the
+    /// beneficiary, runs lazily. The code checks are real reads.
+    pub(super) fn choose(tx: &TxEnv, coinbase: Address, db: &mut MvDb<'_>) -> Result<(), MvError> {
+        let TxKind::Call(to) = tx.kind else {
+            return Ok(());
+        };
+        let plain = tx.value > U256::ZERO
+            && tx.authorization_list.is_empty()
+            && tx.caller != to
+            && tx.caller != coinbase
+            && to != coinbase
+            && !is_precompile_range(to);
+        if !plain {
+            return Ok(());
+        }
+        let sender_code = db.code(tx.caller)?;
+        let recipient_code = db.code(to)?;
+        if sender_code.0 == KECCAK_EMPTY && recipient_code.0 == KECCAK_EMPTY {
+            db.lazy = Some(Self {
+                sender: tx.caller,
+                recipient: to,
+            });
+            db.lazy_codes = [sender_code, recipient_code];
+        }
+        Ok(())
+    }
+}
+
+/// Precompiles live at small addresses on every fork we know.
+fn is_precompile_range(address: Address) -> bool {
+    address.0[..18].iter().all(|b| *b == 0)
+}
+
+impl LazyToken {
+    /// Solidity's slot of `balances[holder]`.
+    fn balance_slot(&self, holder: Address) -> U256 {
+        let mut key = [0u8; 64];
+        key[12..32].copy_from_slice(holder.as_slice());
+        key[32..].copy_from_slice(&self.balances_slot.to_be_bytes::<32>());
+        keccak256(key).into()
+    }
+}
+
+/// A declared token's transfer executed against mock balance slots.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LazyTokenTransfer {
+    token: Address,
+    sender_slot: U256,
+    recipient_slot: U256,
+    mock_recipient: U256,
+}
+
+impl LazyTokenTransfer {
+    /// A `transfer` call to a declared token runs lazily when the sender's
+    /// real balance exceeds the amount (so it succeeds and leaves a non-zero
+    /// balance, as the mock does) and the recipient's is small.
+    pub(super) fn choose(
+        tx: &TxEnv,
+        tokens: &[LazyToken],
+        db: &mut MvDb<'_>,
+    ) -> Result<Option<Self>, MvError> {
+        let TxKind::Call(token) = tx.kind else {
+            return Ok(None);
+        };
+        let data = &tx.data;
+        if tokens.is_empty()
+            || !tx.value.is_zero()
+            || data.len() != 68
+            || data[..4] != TRANSFER_SELECTOR
+            || data[4..16].iter().any(|b| *b != 0)
+        {
+            return Ok(None);
+        }
+        let recipient = Address::from_slice(&data[16..36]);
+        let amount = U256::from_be_slice(&data[36..68]);
+        if recipient == tx.caller || amount >= LAZY_LIMIT {
+            return Ok(None);
+        }
+        let (code_hash, _) = db.code(token)?;
+        let Some(spec) = tokens.iter().find(|t| t.code_hash == code_hash) else {
+            return Ok(None);
+        };
+        let sender_slot = spec.balance_slot(tx.caller);
+        let recipient_slot = spec.balance_slot(recipient);
+        let (sender_balance, sender_pre) = db.storage_for_condition(token, sender_slot)?;
+        let (recipient_balance, recipient_pre) = db.storage_for_condition(token, recipient_slot)?;
+        if sender_balance <= amount || recipient_balance >= LAZY_LIMIT {
+            return Ok(None);
+        }
+        let zero = recipient_balance.is_zero();
+        db.record_condition(
+            token,
+            sender_slot,
+            ReadValue::StorageAbove(amount),
+            sender_pre,
+        );
+        db.record_condition(
+            token,
+            recipient_slot,
+            ReadValue::StorageFits { zero },
+            recipient_pre,
+        );
+        Ok(Some(Self {
+            token,
+            sender_slot,
+            recipient_slot,
+            mock_recipient: if zero { U256::ZERO } else { U256::from(1) },
+        }))
+    }
+
+    /// The mock value of a balance slot this transfer runs against.
+    pub(super) fn mock(&self, address: Address, slot: U256) -> Option<U256> {
+        if address != self.token {
+            return None;
+        }
+        if slot == self.sender_slot {
+            Some(MOCK_TOKEN_SENDER)
+        } else if slot == self.recipient_slot {
+            Some(self.mock_recipient)
+        } else {
+            None
+        }
+    }
+
+    /// Turns the writes of the mocked slots into deltas against the mocks.
+    pub(super) fn into_deltas(self, writes: &mut [(Location, Value)]) {
+        for (loc, value) in writes {
+            let Location::Storage(address, slot) = *loc else {
+                continue;
+            };
+            let (Some(mock), Value::Storage(now)) = (self.mock(address, slot), &*value) else {
+                continue;
+            };
+            *value = if *now >= mock {
+                Value::StorageDelta {
+                    add: *now - mock,
+                    sub: U256::ZERO,
+                }
+            } else {
+                Value::StorageDelta {
+                    add: U256::ZERO,
+                    sub: mock - *now,
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The executors side by side on the lab's own generated blocks: a bare revm
+//! `transact_commit` loop, the sequential executor and Block-STM, in
+//! alternating rounds so machine noise hits all three alike. Prints each
+//! median and the ratios the parallel-EVM issue sets targets for.
+//!
+//!     cargo run --release -p gaslab-workloads --example executor_ratios -- 9 2
+//!
+//! Arguments: rounds (default 9), parallel threads (default 2), and
+//! optionally the workloads to run (transfers, erc20, amm, amm-dependent).
+
+use gaslab_evm::revm::context::{CfgEnv, Context};
+use gaslab_evm::revm::database::CacheDB;
+use gaslab_evm::revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
+use gaslab_evm::{execute_parallel_with, execute_sequential, Block, ParallelOptions, PreState};
+use gaslab_workloads::evm::{amm, erc20, transfers};
+use std::time::{Duration, Instant};
+
+/// What any revm user would write: one EVM, transact_commit per transaction.
+fn bare_revm(block: &Block, pre: &PreState) -> u64 {
+    let mut cfg = CfgEnv::new_with_spec(block.context.spec);
+    cfg.chain_id = block.context.chain_id;
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(pre))
+        .with_block(block.context.env.clone())
+        .with_cfg(cfg)
+        .build_mainnet();
+    block
+        .transactions
+        .iter()
+        .map(|tx| evm.transact_commit(tx.clone()).unwrap().tx_gas_used())
+        .sum()
+}
+
+type Generator = fn() -> (Block, PreState);
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds: usize = args.first().map_or(9, |a| a.parse().expect("rounds"));
+    let threads: usize = args.get(1).map_or(2, |a| a.parse().expect("threads"));
+    let wanted: Vec<&str> = args.iter().skip(2).map(String::as_str).collect();
+    // About 1 Ggas each, as in profiles/evm-scaling.toml.
+    let blocks: [(&str, Generator); 4] = [
+        ("transfers", || transfers::generate(47_619, 1, 0.0)),
+        ("erc20", || erc20::generate(19_493, 1, 0.0)),
+        ("amm", || amm::generate(16_129, 1, 0.0)),
+        ("amm-dependent", || amm::generate(16_129, 1, 1.0)),
+    ];
+    println!(
+        "{:<14} {:>10} {:>10} {:>10} {:>9} {:>9}  parallel stats",
+        "block", "bare ms", "seq ms", "par ms", "seq/bare", "par/seq"
+    );
+    for (name, generate) in blocks {
+        if !wanted.is_empty() && !wanted.contains(&name) {
+            continue;
+        }
+        let (block, pre) = generate();
+        // As the workloads run them: Token.sol's transfers may be lazy.
+        let options = if name == "erc20" {
+            erc20::lazy_token_options()
+        } else {
+            ParallelOptions::default()
+        };
+        let reference = execute_sequential(&block, &pre).unwrap().digest();
+        let (mut bare, mut seq, mut par) = (Vec::new(), Vec::new(), Vec::new());
+        let mut stats = None;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            std::hint::black_box(bare_revm(&block, &pre));
+            bare.push(t.elapsed());
+            let t = Instant::now();
+            let out = execute_sequential(&block, &pre).unwrap();
+            seq.push(t.elapsed());
+            drop(out);
+            let t = Instant::now();
+            let (out, s) = execute_parallel_with(&block, &pre, threads, &options).unwrap();
+            par.push(t.elapsed());
+            assert_eq!(out.digest(), reference, "{name}: parallel differs");
+            stats = Some(s);
+        }
+        let (bare, seq, par) = (median(bare), median(seq), median(par));
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        // Time ratios: seq/bare is the executor's overhead (target <= 1.1),
+        // seq/par the speedup (gas is the same on both sides).
+        println!(
+            "{:<14} {:>10.1} {:>10.1} {:>10.1} {:>9.3} {:>8.2}x  {:?}",
+            name,
+            ms(bare),
+            ms(seq),
+            ms(par),
+            ms(seq) / ms(bare),
+            ms(seq) / ms(par),
+            stats.unwrap()
+        );
+    }
+}
