@@ -1,7 +1,8 @@
 //! Turns the finished multi-version memory into the block's output: receipts
 //! in block order, the checks a lazy sender skipped, and the state diff read
-//! straight from every location's last value, so no transaction's state is
-//! committed a second time and most of the work runs on every thread.
+//! straight from every location's last value. No transaction's state is
+//! committed a second time, and all but a prefix sum of gas runs on every
+//! thread.
 
 use super::memory::{Final, MvMemory};
 use super::vm::TxOutcome;
@@ -15,6 +16,10 @@ use revm::state::AccountInfo;
 use std::collections::BTreeMap;
 use std::sync::Barrier;
 
+/// One thread's share: its transactions' receipts (None: one is invalid)
+/// and its shards' last values.
+type PartFold = (Option<Vec<Receipt>>, Vec<(Address, Final)>);
+
 /// None when some transaction turns out invalid (the caller then runs the
 /// block sequentially, which reports it).
 pub(super) fn fold(
@@ -22,78 +27,90 @@ pub(super) fn fold(
     pre: &PreState,
     cfg: &CfgEnv,
     mv: &MvMemory<'_>,
-    outcomes: Vec<TxOutcome>,
+    mut outcomes: Vec<TxOutcome>,
     threads: usize,
 ) -> Option<BlockOutput> {
+    let chunk = outcomes.len().div_ceil(threads.max(1)).max(1);
+    let parts = outcomes.len().div_ceil(chunk);
     // Lazy senders and the beneficiary are read before any thread empties
     // a shard.
-    let checked = Barrier::new(threads);
-    let (finals, lazy_ok) = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let (outcomes, checked) = (&outcomes, &checked);
+    let checked = Barrier::new(parts);
+    let results: Vec<PartFold> = std::thread::scope(|s| {
+        let workers: Vec<_> = outcomes
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(t, part)| {
+                let checked = &checked;
                 s.spawn(move || {
-                    let ok = lazy_senders_valid(block, cfg, mv, outcomes, t, threads);
+                    let first = t * chunk;
+                    let valid = lazy_senders_valid(block, cfg, mv, part, first);
                     let coinbase = (t == 0).then(|| mv.final_coinbase());
                     checked.wait();
-                    let mut finals = mv.take_finals(t, threads);
+                    let mut finals = mv.take_finals(t, parts);
                     finals.extend(coinbase);
-                    (finals, ok)
+                    let receipts = valid.then(|| part.iter_mut().map(receipt).collect());
+                    (receipts.flatten(), finals)
                 })
             })
             .collect();
-        let mut finals = Vec::new();
-        let mut ok = true;
-        for w in workers {
-            let (f, o) = w.join().expect("fold worker panicked");
-            finals.extend(f);
-            ok &= o;
-        }
-        (finals, ok)
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("fold worker panicked"))
+            .collect()
     });
-    if !lazy_ok {
-        return None;
-    }
+    drop(outcomes);
 
-    let gas_limit = block.context.env.gas_limit;
-    let mut receipts = Vec::with_capacity(outcomes.len());
+    let mut receipts = Vec::with_capacity(block.transactions.len());
+    let mut finals = Vec::new();
+    for (part_receipts, part_finals) in results {
+        receipts.extend(part_receipts?);
+        finals.extend(part_finals);
+    }
     let mut cumulative = 0u64;
-    for outcome in outcomes {
-        let result = outcome.result.ok()?;
-        cumulative += result.tx_gas_used();
-        if cumulative > gas_limit {
-            return None;
-        }
-        receipts.push(Receipt {
-            success: result.is_success(),
-            gas_used: result.tx_gas_used(),
-            cumulative_gas_used: cumulative,
-            logs: result.into_logs(),
-        });
+    for r in &mut receipts {
+        cumulative += r.gas_used;
+        r.cumulative_gas_used = cumulative;
+    }
+    if cumulative > block.context.env.gas_limit {
+        return None;
     }
     Some(BlockOutput {
         receipts,
-        changes: state_diff(pre, finals),
+        changes: state_diff(pre, finals, parts),
         gas_used: cumulative,
+    })
+}
+
+/// The receipt of a final incarnation (cumulative gas filled in later);
+/// what else the outcome holds is freed here, on a worker thread.
+fn receipt(outcome: &mut TxOutcome) -> Option<Receipt> {
+    let result = std::mem::replace(&mut outcome.result, Err(String::new())).ok()?;
+    outcome.reads = Vec::new();
+    outcome.writes = Vec::new();
+    Some(Receipt {
+        success: result.is_success(),
+        gas_used: result.tx_gas_used(),
+        cumulative_gas_used: 0,
+        logs: result.into_logs(),
     })
 }
 
 /// A lazy transfer ran against a mock sender: its real nonce and balance,
 /// as the transactions below it left them, must pass revm's own checks.
-/// Checks every `step`-th transaction from `first`.
+/// `outcomes` are transactions `first..`.
 fn lazy_senders_valid(
     block: &Block,
     cfg: &CfgEnv,
     mv: &MvMemory<'_>,
     outcomes: &[TxOutcome],
     first: usize,
-    step: usize,
 ) -> bool {
     let env = &block.context.env;
-    (first..outcomes.len()).step_by(step).all(|i| {
-        let Some(lazy) = outcomes[i].lazy else {
+    outcomes.iter().enumerate().all(|(offset, outcome)| {
+        let Some(lazy) = outcome.lazy else {
             return true;
         };
+        let i = first + offset;
         let Ok((basic, _)) = mv.read_basic(i, lazy.sender, None) else {
             return false;
         };
@@ -117,55 +134,95 @@ fn lazy_senders_valid(
 }
 
 /// Groups the locations' last values by account and keeps what differs
-/// from the pre-state, by the rule the sequential executor uses.
+/// from the pre-state, by the rule the sequential executor uses: sorted by
+/// address (small keys, not whole values), then cut into `threads` runs of
+/// whole accounts that are worked out side by side.
 fn state_diff(
     pre: &PreState,
-    mut finals: Vec<(Address, Final)>,
+    finals: Vec<(Address, Final)>,
+    threads: usize,
 ) -> BTreeMap<Address, AccountChange> {
-    finals.sort_unstable_by_key(|f| f.0);
-    let mut changes = Vec::new();
-    for group in finals.chunk_by(|a, b| a.0 == b.0) {
-        let address = group[0].0;
-        let before = pre
-            .account(&address)
-            .map(|a| (a.balance, a.nonce, a.code_hash));
-        let (mut balance, mut nonce, mut code_hash) =
-            before.unwrap_or((U256::ZERO, 0, KECCAK_EMPTY));
-        let mut reset = None;
-        for (_, f) in group {
-            match f {
-                Final::Basic(b) => (balance, nonce) = b.unwrap_or_default(),
-                Final::Code(hash) => code_hash = *hash,
-                Final::Reset(writer) => reset = Some(*writer),
-                Final::Storage(..) => {}
-            }
+    let mut order: Vec<(Address, u32)> = finals
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (*a, i as u32))
+        .collect();
+    order.sort_unstable();
+    let mut cuts = vec![0];
+    for t in 1..threads {
+        let mut cut = (order.len() * t / threads).max(*cuts.last().unwrap());
+        while cut > 0 && cut < order.len() && order[cut].0 == order[cut - 1].0 {
+            cut += 1;
         }
-        let mut storage = BTreeMap::new();
-        for (_, f) in group {
-            let Final::Storage(slot, versions) = f else {
-                continue;
-            };
-            let pre_value = || pre.storage_slot(&address, slot);
-            let value = versions.resolve(reset, pre_value);
-            // Once wiped, a slot's base is zero.
-            let base = if reset.is_some() {
-                U256::ZERO
-            } else {
-                pre_value()
-            };
-            if value != base {
-                storage.insert(*slot, value);
-            }
-        }
-        if let Some(change) = AccountChange::between(
-            before,
-            (balance, nonce, code_hash),
-            reset.is_some(),
-            storage,
-        ) {
-            changes.push((address, change));
+        cuts.push(cut);
+    }
+    cuts.push(order.len());
+    let runs: Vec<Vec<(Address, AccountChange)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let run = &order[w[0]..w[1]];
+                let finals = &finals;
+                s.spawn(move || {
+                    run.chunk_by(|a, b| a.0 == b.0)
+                        .filter_map(|group| {
+                            let address = group[0].0;
+                            let values = group.iter().map(|(_, i)| &finals[*i as usize].1);
+                            Some((address, account_change(pre, address, values)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("diff worker panicked"))
+            .collect()
+    });
+    // Runs are in address order: a bulk load.
+    runs.into_iter().flatten().collect()
+}
+
+/// One account's change, from the last values of its locations.
+fn account_change<'f>(
+    pre: &PreState,
+    address: Address,
+    values: impl Iterator<Item = &'f Final> + Clone,
+) -> Option<AccountChange> {
+    let before = pre
+        .account(&address)
+        .map(|a| (a.balance, a.nonce, a.code_hash));
+    let (mut balance, mut nonce, mut code_hash) = before.unwrap_or((U256::ZERO, 0, KECCAK_EMPTY));
+    let mut reset = None;
+    for f in values.clone() {
+        match f {
+            Final::Basic(b) => (balance, nonce) = b.unwrap_or_default(),
+            Final::Code(hash) => code_hash = *hash,
+            Final::Reset(writer) => reset = Some(*writer),
+            Final::Storage(..) => {}
         }
     }
-    // Already sorted by address: a bulk load.
-    changes.into_iter().collect()
+    let mut storage = BTreeMap::new();
+    for f in values {
+        let Final::Storage(slot, versions) = f else {
+            continue;
+        };
+        let pre_value = || pre.storage_slot(&address, slot);
+        let value = versions.resolve(reset, pre_value);
+        // Once wiped, a slot's base is zero.
+        let base = if reset.is_some() {
+            U256::ZERO
+        } else {
+            pre_value()
+        };
+        if value != base {
+            storage.insert(*slot, value);
+        }
+    }
+    AccountChange::between(
+        before,
+        (balance, nonce, code_hash),
+        reset.is_some(),
+        storage,
+    )
 }

@@ -128,7 +128,7 @@ pub fn execute_parallel_with(
 
     // Most transactions write two to four locations (sender, recipient, a
     // slot or two).
-    let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 4 * n);
+    let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 3 * n);
     let scheduler = Scheduler::new(n);
     let slots: Vec<Mutex<Option<TxOutcome>>> = (0..n).map(|_| Mutex::default()).collect();
     let shared = Shared {
