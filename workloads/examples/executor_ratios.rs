@@ -6,7 +6,8 @@
 //!     cargo run --release -p gaslab-workloads --example executor_ratios -- 9 2
 //!
 //! Arguments: rounds (default 9), parallel threads (default 2), and
-//! optionally the workloads to run (transfers, erc20, amm, amm-dependent).
+//! optionally the blocks to run (transfers, erc20, amm, amm-dependent, and
+//! the first three at conflict 0.5 as transfers-0.5 ...).
 
 use gaslab_evm::revm::context::{CfgEnv, Context};
 use gaslab_evm::revm::database::CacheDB;
@@ -44,11 +45,14 @@ fn main() {
     let threads: usize = args.get(1).map_or(2, |a| a.parse().expect("threads"));
     let wanted: Vec<&str> = args.iter().skip(2).map(String::as_str).collect();
     // About 1 Ggas each, as in profiles/evm-scaling.toml.
-    let blocks: [(&str, Generator); 4] = [
+    let blocks: [(&str, Generator); 7] = [
         ("transfers", || transfers::generate(47_619, 1, 0.0)),
         ("erc20", || erc20::generate(19_493, 1, 0.0)),
         ("amm", || amm::generate(16_129, 1, 0.0)),
         ("amm-dependent", || amm::generate(16_129, 1, 1.0)),
+        ("transfers-0.5", || transfers::generate(47_619, 1, 0.5)),
+        ("erc20-0.5", || erc20::generate(19_493, 1, 0.5)),
+        ("amm-0.5", || amm::generate(16_129, 1, 0.5)),
     ];
     println!(
         "{:<14} {:>10} {:>10} {:>10} {:>9} {:>9}  parallel stats",
@@ -60,7 +64,7 @@ fn main() {
         }
         let (block, pre) = generate();
         // As the workloads run them: Token.sol's transfers may be lazy.
-        let options = if name == "erc20" {
+        let options = if name.starts_with("erc20") {
             erc20::lazy_token_options()
         } else {
             ParallelOptions::default()

@@ -4,7 +4,7 @@
 //! committed a second time, and all but a prefix sum of gas runs on every
 //! thread.
 
-use super::memory::{Final, MvMemory};
+use super::memory::{Basic, Final, MvMemory};
 use super::vm::TxOutcome;
 use crate::output::{AccountChange, BlockOutput, Receipt};
 use crate::{Block, PreState};
@@ -32,8 +32,7 @@ pub(super) fn fold(
 ) -> Option<BlockOutput> {
     let chunk = outcomes.len().div_ceil(threads.max(1)).max(1);
     let parts = outcomes.len().div_ceil(chunk);
-    // Lazy senders and the beneficiary are read before any thread empties
-    // a shard.
+    // The beneficiary is read before any thread empties a shard.
     let checked = Barrier::new(parts);
     let results: Vec<PartFold> = std::thread::scope(|s| {
         let workers: Vec<_> = outcomes
@@ -42,14 +41,14 @@ pub(super) fn fold(
             .map(|(t, part)| {
                 let checked = &checked;
                 s.spawn(move || {
-                    let first = t * chunk;
-                    let valid = lazy_senders_valid(block, cfg, mv, part, first);
                     let coinbase = (t == 0).then(|| mv.final_coinbase());
                     checked.wait();
-                    let mut finals = mv.take_finals(t, parts);
+                    let sender_ok = |i, basic| lazy_sender_valid(block, cfg, i, basic);
+                    let Some(mut finals) = mv.take_finals(t, parts, sender_ok) else {
+                        return (None, Vec::new());
+                    };
                     finals.extend(coinbase);
-                    let receipts = valid.then(|| part.iter_mut().map(receipt).collect());
-                    (receipts.flatten(), finals)
+                    (part.iter_mut().map(receipt).collect(), finals)
                 })
             })
             .collect();
@@ -97,40 +96,23 @@ fn receipt(outcome: &mut TxOutcome) -> Option<Receipt> {
 
 /// A lazy transfer ran against a mock sender: its real nonce and balance,
 /// as the transactions below it left them, must pass revm's own checks.
-/// `outcomes` are transactions `first..`.
-fn lazy_senders_valid(
-    block: &Block,
-    cfg: &CfgEnv,
-    mv: &MvMemory<'_>,
-    outcomes: &[TxOutcome],
-    first: usize,
-) -> bool {
-    let env = &block.context.env;
-    outcomes.iter().enumerate().all(|(offset, outcome)| {
-        let Some(lazy) = outcome.lazy else {
-            return true;
-        };
-        let i = first + offset;
-        let Ok((basic, _)) = mv.read_basic(i, lazy.sender, None) else {
-            return false;
-        };
-        let (balance, nonce) = basic.unwrap_or_default();
-        let real = AccountInfo {
-            balance,
-            nonce,
-            code_hash: KECCAK_EMPTY,
-            ..Default::default()
-        };
-        let tx = &block.transactions[i];
-        validate_account_nonce_and_code(
-            &real,
-            tx.nonce,
-            cfg.is_eip3607_disabled(),
-            cfg.is_nonce_check_disabled(),
-        )
-        .is_ok()
-            && calculate_caller_fee(balance, tx, env, cfg).is_ok()
-    })
+fn lazy_sender_valid(block: &Block, cfg: &CfgEnv, tx: usize, basic: Basic) -> bool {
+    let (balance, nonce) = basic.unwrap_or_default();
+    let real = AccountInfo {
+        balance,
+        nonce,
+        code_hash: KECCAK_EMPTY,
+        ..Default::default()
+    };
+    let tx = &block.transactions[tx];
+    validate_account_nonce_and_code(
+        &real,
+        tx.nonce,
+        cfg.is_eip3607_disabled(),
+        cfg.is_nonce_check_disabled(),
+    )
+    .is_ok()
+        && calculate_caller_fee(balance, tx, &block.context.env, cfg).is_ok()
 }
 
 /// Groups the locations' last values by account and keeps what differs

@@ -25,6 +25,9 @@ pub(crate) const MOCK_SENDER_BALANCE: U256 = U256::from_limbs([0, 0, 0, 1 << 62]
 /// them cannot overflow a slot.
 pub(crate) const LAZY_LIMIT: U256 = U256::from_limbs([0, 0, 1, 0]);
 
+/// Lazy token transfers stack at most this many deltas on a slot.
+const MAX_DELTA_DEPTH: usize = 32;
+
 /// What a lazy token sender's slot holds while it executes.
 const MOCK_TOKEN_SENDER: U256 = U256::MAX;
 
@@ -123,9 +126,14 @@ impl LazyTokenTransfer {
         };
         let sender_slot = spec.balance_slot(tx.caller);
         let recipient_slot = spec.balance_slot(recipient);
-        let (sender_balance, sender_pre) = db.storage_for_condition(token, sender_slot)?;
-        let (recipient_balance, recipient_pre) = db.storage_for_condition(token, recipient_slot)?;
-        if sender_balance <= amount || recipient_balance >= LAZY_LIMIT {
+        let (sender_balance, sender_pre, sender_depth) =
+            db.storage_for_condition(token, sender_slot)?;
+        let (recipient_balance, recipient_pre, recipient_depth) =
+            db.storage_for_condition(token, recipient_slot)?;
+        // A deep stack of deltas is summed by every reader: a plain write
+        // on top of it keeps the next readers' walk short.
+        let shallow = sender_depth.max(recipient_depth) < MAX_DELTA_DEPTH;
+        if !shallow || sender_balance <= amount || recipient_balance >= LAZY_LIMIT {
             return Ok(None);
         }
         let zero = recipient_balance.is_zero();

@@ -497,13 +497,15 @@ impl<'a> MvMemory<'a> {
         )
     }
 
+    /// The slot as `tx` sees it, whether that came from the pre-state, and
+    /// how many lazy deltas were summed to get it.
     pub(crate) fn read_storage(
         &self,
         tx: TxIdx,
         address: Address,
         slot: U256,
         mut writers: Option<&mut Vec<TxIdx>>,
-    ) -> Result<(U256, bool), Blocked> {
+    ) -> Result<(U256, bool, usize), Blocked> {
         let reset = self.last_reset(tx, address)?;
         if let (Some(r), Some(w)) = (reset, writers.as_deref_mut()) {
             w.push(r);
@@ -536,7 +538,7 @@ impl<'a> MvMemory<'a> {
         let from_pre =
             reset.is_none() && slot_versions.full.is_none() && slot_versions.deltas.is_empty();
         let value = slot_versions.resolve(reset, || self.pre.storage_slot(&address, &slot));
-        Ok((value, from_pre))
+        Ok((value, from_pre, slot_versions.deltas.len()))
     }
 
     /// Whether `read` would still see the same for `tx` (validation).
@@ -562,7 +564,7 @@ impl<'a> MvMemory<'a> {
                 .is_ok_and(|((now, _), _)| now == *seen),
             (Location::Storage(a, s), seen) => self
                 .read_storage(tx, a, s, None)
-                .is_ok_and(|(now, _)| seen.storage_condition(now)),
+                .is_ok_and(|(now, _, _)| seen.storage_condition(now)),
             _ => unreachable!("reads are of accounts, code and storage"),
         }
     }
@@ -578,8 +580,16 @@ impl<'a> MvMemory<'a> {
 
     /// The block's last word on every location of shards `first`,
     /// `first + step`, ...; those shards are emptied (freed on the calling
-    /// thread). Call once every transaction is final.
-    pub(crate) fn take_finals(&self, first: usize, step: usize) -> Vec<(Address, Final)> {
+    /// thread). Call once every transaction is final. Walking an account's
+    /// versions in order, each lazy sender's delta (the one that bumps the
+    /// nonce) is shown the real balance and nonce below it: None when
+    /// `sender_ok` refuses one.
+    pub(crate) fn take_finals(
+        &self,
+        first: usize,
+        step: usize,
+        sender_ok: impl Fn(TxIdx, Basic) -> bool,
+    ) -> Option<Vec<(Address, Final)>> {
         let mut out = Vec::new();
         for shard in self.shards.iter().skip(first).step_by(step) {
             let shard = std::mem::take(&mut *shard.lock().unwrap());
@@ -593,9 +603,24 @@ impl<'a> MvMemory<'a> {
                     // With its fees: see `final_coinbase`.
                     Location::Basic(address) if address == self.coinbase => continue,
                     Location::Basic(address) => {
-                        let mut deltas = Deltas::default();
-                        let base = data.find_map(|(_, value)| deltas.add(value));
-                        let basic = deltas.apply(base.unwrap_or_else(|| self.pre_basic(&address)));
+                        let versions = versions.all();
+                        let mut basic = match versions.first() {
+                            Some((_, Entry::Data(Value::Basic(b)))) => *b,
+                            _ => self.pre_basic(&address),
+                        };
+                        for (writer, entry) in versions {
+                            let Entry::Data(value) = entry else { continue };
+                            if let Value::BalanceDelta { nonce_incr, .. } = value {
+                                if *nonce_incr > 0 && !sender_ok(*writer, basic) {
+                                    return None;
+                                }
+                            }
+                            let mut deltas = Deltas::default();
+                            basic = match deltas.add(value) {
+                                Some(full) => full,
+                                None => deltas.apply(basic),
+                            };
+                        }
                         (address, Final::Basic(basic))
                     }
                     Location::Code(address) => match data.next() {
@@ -630,6 +655,6 @@ impl<'a> MvMemory<'a> {
                 out.push(final_value);
             }
         }
-        out
+        Some(out)
     }
 }

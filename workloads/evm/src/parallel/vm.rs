@@ -73,7 +73,7 @@ impl<'a> MvDb<'a> {
         &mut self,
         address: Address,
         slot: U256,
-    ) -> Result<(U256, bool), MvError> {
+    ) -> Result<(U256, bool, usize), MvError> {
         self.mv
             .read_storage(self.tx, address, slot, None)
             .map_err(|Blocked(b)| MvError::Blocked(b))
@@ -151,7 +151,7 @@ impl Database for MvDb<'_> {
             return Ok(mock);
         }
         let mv = self.mv;
-        let (value, from_pre) = mv
+        let (value, from_pre, _) = mv
             .read_storage(self.tx, address, index, self.writers())
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
         self.record(
@@ -209,7 +209,6 @@ impl<'a> Handler for DeferredReward<'a> {
 pub(crate) struct TxOutcome {
     /// Err: revm refused the transaction (maybe only because of a stale read).
     pub result: Result<ExecutionResult, String>,
-    pub lazy: Option<LazyTransfer>,
     pub reads: Vec<Read>,
     pub writes: Vec<(Location, Value)>,
     /// The beneficiary's fee this transaction still owes: kept out of the
@@ -269,7 +268,7 @@ impl<'a> TxExecutor<'a> {
             db.nonce = tx.nonce;
             db.lazy = None;
             db.lazy_token = None;
-            db.reads = Vec::with_capacity(8);
+            db.reads.clear();
             db.writers = track_writers.then(Vec::new);
         }
         {
@@ -300,7 +299,6 @@ impl<'a> TxExecutor<'a> {
         } else {
             None
         };
-        let lazy = db.lazy;
         let (writes, fee) = if result.is_ok() {
             let (mut writes, fee) = writes_of(&state, db, reward, self.coinbase);
             if let Some(token) = db.lazy_token {
@@ -312,8 +310,8 @@ impl<'a> TxExecutor<'a> {
         };
         Ok(TxOutcome {
             result,
-            lazy,
-            reads: std::mem::take(&mut db.reads),
+            // Exactly sized: outcomes live until the block ends.
+            reads: db.reads.as_slice().into(),
             writes,
             fee,
             writers: db.writers.take().unwrap_or_default(),
