@@ -222,6 +222,37 @@ pub(crate) struct SlotVersions {
 }
 
 impl SlotVersions {
+    /// Walks `versions` (in transaction order) from the top down to the last
+    /// full value, not below `floor` (the last wipe), telling `seen` each
+    /// writer met; Err at an estimate.
+    fn walk(
+        versions: &[(TxIdx, Entry)],
+        floor: Option<TxIdx>,
+        mut seen: impl FnMut(TxIdx),
+    ) -> Result<Self, Blocked> {
+        let mut found = Self::default();
+        for (writer, entry) in versions.iter().rev() {
+            if floor.is_some_and(|r| *writer < r) {
+                break;
+            }
+            seen(*writer);
+            match entry {
+                Entry::Estimate => return Err(Blocked(*writer)),
+                Entry::Data(Value::Storage(v)) => {
+                    found.full = Some((*writer, *v));
+                    break;
+                }
+                Entry::Data(Value::StorageDelta { add, sub }) => {
+                    found.deltas.push((*writer, *add, *sub))
+                }
+                Entry::Data(_) => unreachable!("only storage lives at Storage"),
+            }
+        }
+        // Deltas apply bottom up.
+        found.deltas.reverse();
+        Ok(found)
+    }
+
     /// The slot's value given the last wipe of its account's storage.
     pub(crate) fn resolve(&self, reset: Option<TxIdx>, pre: impl FnOnce() -> U256) -> U256 {
         let live = |w: TxIdx| reset.is_none_or(|r| w >= r);
@@ -511,29 +542,11 @@ impl<'a> MvMemory<'a> {
             w.push(r);
         }
         let slot_versions = self.below(&Location::Storage(address, slot), tx, |versions| {
-            let mut found = SlotVersions::default();
-            for (writer, entry) in versions.iter().rev() {
-                if reset.is_some_and(|r| *writer < r) {
-                    break;
-                }
+            SlotVersions::walk(versions, reset, |writer| {
                 if let Some(w) = writers.as_deref_mut() {
-                    w.push(*writer);
+                    w.push(writer);
                 }
-                match entry {
-                    Entry::Estimate => return Err(Blocked(*writer)),
-                    Entry::Data(Value::Storage(v)) => {
-                        found.full = Some((*writer, *v));
-                        break;
-                    }
-                    Entry::Data(Value::StorageDelta { add, sub }) => {
-                        found.deltas.push((*writer, *add, *sub))
-                    }
-                    Entry::Data(_) => unreachable!("only storage lives at Storage"),
-                }
-            }
-            // Deltas apply bottom up.
-            found.deltas.reverse();
-            Ok(found)
+            })
         })?;
         let from_pre =
             reset.is_none() && slot_versions.full.is_none() && slot_versions.deltas.is_empty();
@@ -628,23 +641,11 @@ impl<'a> MvMemory<'a> {
                         _ => continue,
                     },
                     Location::Storage(address, slot) => {
-                        let mut found = SlotVersions::default();
-                        for (writer, value) in data {
-                            match value {
-                                Value::Storage(v) => {
-                                    found.full = Some((writer, *v));
-                                    break;
-                                }
-                                Value::StorageDelta { add, sub } => {
-                                    found.deltas.push((writer, *add, *sub))
-                                }
-                                _ => unreachable!("only storage lives at Storage"),
-                            }
-                        }
+                        let found = SlotVersions::walk(versions.all(), None, |_| {})
+                            .unwrap_or_else(|_| unreachable!("no estimates remain"));
                         if found.full.is_none() && found.deltas.is_empty() {
                             continue;
                         }
-                        found.deltas.reverse();
                         (address, Final::Storage(slot, found))
                     }
                     Location::StorageReset(address) => match data.next() {
