@@ -138,13 +138,15 @@ fn calibrate_records_its_table_in_a_result_set_that_validates() {
     let h = run(&["history", results.to_str().unwrap(), "--format", "json"]);
     let hv: Value = serde_json::from_slice(&h.stdout).unwrap();
     assert_eq!(hv["cells"].as_array().unwrap().len(), 0, "{}", text(&h));
-    // ...but its detection limit is what a nightly report quotes.
+    // ...but its detection limit is what a nightly report quotes. Whether two
+    // rounds detect +100% depends on the host's noise; either way the
+    // statement says what is not detectable here.
     let limit = &hv["detection_limits"][0]["statement"];
     assert!(
         limit
             .as_str()
             .unwrap()
-            .contains("not detectable on this host"),
+            .contains("% are not detectable on this host"),
         "{limit}"
     );
 }

@@ -199,7 +199,7 @@ fn limit(
             POWER_TARGET * 100.0
         ),
         None => format!(
-            "no tested change up to {largest}% is detectable at {:.0}% power on this host: changes under {largest}% are not detectable",
+            "changes of up to {largest}% are not detectable on this host (none tested reached {:.0}% power)",
             POWER_TARGET * 100.0
         ),
     };
@@ -390,7 +390,7 @@ mod tests {
         let l = limit("m", &sizes, 0.0);
         assert_eq!(l.smallest_detectable_pct, None);
         assert!(
-            l.statement.contains("changes under 3% are not detectable"),
+            l.statement.contains("changes of up to 3% are not detectable"),
             "{}",
             l.statement
         );
