@@ -390,7 +390,8 @@ mod tests {
         let l = limit("m", &sizes, 0.0);
         assert_eq!(l.smallest_detectable_pct, None);
         assert!(
-            l.statement.contains("changes of up to 3% are not detectable"),
+            l.statement
+                .contains("changes of up to 3% are not detectable"),
             "{}",
             l.statement
         );

@@ -92,7 +92,8 @@ pub struct CellHistory {
     pub machine_id: String,
     /// The cell's identity (key without injected slowdown).
     pub key: String,
-    pub unit: &'static str,
+    /// What the medians count per second ("gas", "permutation").
+    pub measure: String,
     pub points: Vec<HistoryPoint>,
     pub change_points: Vec<ChangePointReport>,
 }
@@ -144,7 +145,7 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Builds every cell's series and finds its change points. Calibration
 /// runs (cells with an injected slowdown) are not nights and stay out.
 pub fn history(sets: &[(PathBuf, ResultContent)], options: &HistoryOptions) -> History {
-    let mut series: BTreeMap<(String, String), (&'static str, Vec<HistoryPoint>)> = BTreeMap::new();
+    let mut series: BTreeMap<(String, String), (String, Vec<HistoryPoint>)> = BTreeMap::new();
     let mut order: Vec<&(PathBuf, ResultContent)> = sets.iter().collect();
     order.sort_by(|a, b| (&a.1.started_at, &a.0).cmp(&(&b.1.started_at, &b.0)));
     for (path, content) in order {
@@ -156,7 +157,7 @@ pub fn history(sets: &[(PathBuf, ResultContent)], options: &HistoryOptions) -> H
             let Some(m) = rates.median else { continue };
             let entry = series
                 .entry((content.machine_id.clone(), cell_identity(cell)))
-                .or_insert((rates.unit, Vec::new()));
+                .or_insert((rates.measure.clone(), Vec::new()));
             entry.1.push(HistoryPoint {
                 path: path.clone(),
                 started_at: content.started_at.clone(),
@@ -171,7 +172,7 @@ pub fn history(sets: &[(PathBuf, ResultContent)], options: &HistoryOptions) -> H
     let config = options.config();
     let cells = series
         .into_iter()
-        .map(|((machine_id, key), (unit, points))| {
+        .map(|((machine_id, key), (measure, points))| {
             let values: Vec<f64> = points.iter().map(|p| p.median).collect();
             let found = e_divisive(&values, &config);
             let bounds: Vec<usize> = std::iter::once(0)
@@ -200,7 +201,7 @@ pub fn history(sets: &[(PathBuf, ResultContent)], options: &HistoryOptions) -> H
             CellHistory {
                 machine_id,
                 key,
-                unit,
+                measure,
                 points,
                 change_points,
             }

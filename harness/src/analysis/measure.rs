@@ -5,12 +5,12 @@ use crate::store::{CellResult, ResultContent};
 use gaslab_stats::{median, throughput};
 use serde::Serialize;
 
-/// A cell's rates. gas/s where the workload burns gas; work units per
-/// second (proofs, permutations) where it does not.
+/// A cell's rates, in what it measures: gas where the workload burns gas,
+/// its own unit of work (keccak-f permutations) where it does not.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellRates {
-    /// "gas/s" or "units/s".
-    pub unit: &'static str,
+    /// What a rate counts per second ("gas", "permutation").
+    pub measure: String,
     /// Rate of each measured sample.
     pub per_sample: Vec<f64>,
     /// Median of the per-sample rates (what compare's ratio uses).
@@ -23,23 +23,22 @@ pub struct CellRates {
 
 impl CellRates {
     pub fn of(cell: &CellResult) -> Self {
+        let measure = cell.measure().to_string();
         let measured: Vec<_> = cell.measured().filter(|s| s.wall_ns > 0).collect();
-        let use_gas = measured.iter().any(|s| s.gas > 0);
-        let amount = |s: &gaslab_protocol::Sample| {
-            if use_gas {
-                s.gas as f64
-            } else {
-                s.work_units as f64
-            }
-        };
-        let per_sample: Vec<f64> = measured
+        let amounts: Vec<f64> = measured
             .iter()
-            .map(|s| amount(s) * 1e9 / s.wall_ns as f64)
+            .map(|s| {
+                if measure == "gas" {
+                    s.gas as f64
+                } else {
+                    s.work_units as f64
+                }
+            })
             .collect();
-        let amounts: Vec<f64> = measured.iter().map(|s| amount(s)).collect();
         let seconds: Vec<f64> = measured.iter().map(|s| s.wall_ns as f64 / 1e9).collect();
+        let per_sample = cell.rates();
         CellRates {
-            unit: if use_gas { "gas/s" } else { "units/s" },
+            measure,
             median: median(&per_sample),
             aggregate: throughput(&amounts, &seconds),
             per_sample,

@@ -14,12 +14,12 @@ pub fn render(content: &ResultContent) -> String {
     let mut out = Map::new();
     for cell in content.cells.iter().filter(|c| c.status == CellStatus::Ok) {
         let s = cell_summary(cell);
-        let (Some(v), Some(lo), Some(hi)) = (s.median_gas_per_sec, s.ci_lower, s.ci_upper) else {
+        let (Some(v), Some(lo), Some(hi)) = (s.median_rate, s.ci_lower, s.ci_upper) else {
             continue;
         };
         let mut measures = Map::new();
         measures.insert(
-            "gas-per-second".into(),
+            format!("{}-per-second", s.measure),
             json!({"value": v, "lower_value": lo, "upper_value": hi}),
         );
         let walls: Vec<f64> = cell.measured().map(|s| s.wall_ns as f64).collect();

@@ -47,9 +47,9 @@ pub fn render(content: &ResultContent) -> String {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let (median, ci) = match (s.median_gas_per_sec, s.ci_lower, s.ci_upper) {
+        let (median, ci) = match (s.median_rate, s.ci_lower, s.ci_upper) {
             (Some(m), Some(l), Some(u)) => {
-                let (div, unit) = rate_unit(m);
+                let (div, unit) = rate_unit(m, &s.measure);
                 (
                     format!("{:.3} {unit}", m / div),
                     format!("{:.3} .. {:.3}", l / div, u / div),

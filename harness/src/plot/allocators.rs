@@ -21,12 +21,17 @@ pub struct AllocatorChart {
     /// The cell without its allocator: workload, params, threads.
     pub cell: String,
     pub machine: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub bars: Vec<AllocatorBar>,
 }
 
 impl AllocatorChart {
-    fn unit(&self) -> (f64, &'static str) {
-        rate_unit(self.bars.iter().map(|b| b.median).fold(0.0, f64::max))
+    fn unit(&self) -> (f64, String) {
+        rate_unit(
+            self.bars.iter().map(|b| b.median).fold(0.0, f64::max),
+            &self.measure,
+        )
     }
 
     /// The allocator with the highest median, if any.
@@ -120,6 +125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let chart = AllocatorChart {
             cell: "evm.transfers[seed=1,txs=2000] threads=1".into(),
+            measure: "gas".into(),
             machine: "ci-1a2b3c4d".into(),
             bars: vec![
                 bar("system", 410e6),
@@ -156,6 +162,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut chart = AllocatorChart {
             cell: "c".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             bars: vec![bar("system", 1e6)],
         };

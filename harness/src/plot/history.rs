@@ -32,6 +32,8 @@ pub struct ChangePoint {
 pub struct HistoryChart {
     pub cell: String,
     pub machine: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub points: Vec<HistoryPoint>,
     /// None when no detector ran over this series; Some(empty) when it ran
     /// and found nothing.
@@ -39,8 +41,11 @@ pub struct HistoryChart {
 }
 
 impl HistoryChart {
-    fn unit(&self) -> (f64, &'static str) {
-        rate_unit(self.points.iter().map(|p| p.median).fold(0.0, f64::max))
+    fn unit(&self) -> (f64, String) {
+        rate_unit(
+            self.points.iter().map(|p| p.median).fold(0.0, f64::max),
+            &self.measure,
+        )
     }
 
     fn markers(&self) -> Vec<Marker> {
@@ -161,6 +166,7 @@ mod tests {
     fn marks_change_points_between_nights_with_their_annotation() {
         let chart = HistoryChart {
             cell: "evm.transfers[seed=1,txs=2000] threads=1 alloc=mimalloc".into(),
+            measure: "gas".into(),
             machine: "ci-x86".into(),
             points: (0..8)
                 .map(|i| night(20 + i, if i < 5 { 560e6 } else { 448e6 }))
@@ -184,6 +190,7 @@ mod tests {
     fn a_single_night_is_not_a_history() {
         let chart = HistoryChart {
             cell: "c".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             points: vec![night(20, 1e6)],
             change_points: None,

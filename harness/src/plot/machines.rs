@@ -21,18 +21,24 @@ pub struct MachineBar {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MachinesChart {
     pub cell: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub bars: Vec<MachineBar>,
 }
 
 impl MachinesChart {
-    fn panels(&self) -> (Vec<Bar>, Vec<Bar>, &'static str, &'static str) {
-        let (div, unit) = rate_unit(self.bars.iter().map(|b| b.median).fold(0.0, f64::max));
+    fn panels(&self) -> (Vec<Bar>, Vec<Bar>, String, String) {
+        let (div, unit) = rate_unit(
+            self.bars.iter().map(|b| b.median).fold(0.0, f64::max),
+            &self.measure,
+        );
         let per_core = |b: &MachineBar, x: f64| x / b.cores_used.max(1) as f64;
         let (cdiv, cunit) = rate_unit(
             self.bars
                 .iter()
                 .map(|b| per_core(b, b.median))
                 .fold(0.0, f64::max),
+            &self.measure,
         );
         let best = |f: &dyn Fn(&MachineBar) -> f64| {
             self.bars
@@ -153,6 +159,7 @@ mod tests {
     fn absolute_and_per_core_series() {
         let chart = MachinesChart {
             cell: "evm.transfers[txs=20000] threads=8 alloc=mimalloc".into(),
+            measure: "gas".into(),
             bars: vec![
                 bar("desktop (x86_64)", 8, 2.4e9),
                 bar("graviton3 (aarch64)", 8, 3.2e9),
@@ -172,6 +179,7 @@ mod tests {
     fn one_machine_is_not_a_comparison() {
         let chart = MachinesChart {
             cell: "c".into(),
+            measure: "gas".into(),
             bars: vec![bar("a", 1, 1.0)],
         };
         assert!(reason(&chart).contains("only one machine (a)"));

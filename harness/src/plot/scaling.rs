@@ -31,6 +31,8 @@ pub struct ScalingChart {
     pub machine: String,
     /// What speedup is relative to, in words.
     pub speedup_basis: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub series: Vec<ScalingSeries>,
 }
 
@@ -43,12 +45,13 @@ impl ScalingChart {
             .unwrap_or(1)
     }
 
-    fn unit(&self) -> (f64, &'static str) {
+    fn unit(&self) -> (f64, String) {
         rate_unit(
             self.series
                 .iter()
                 .flat_map(|s| s.points.iter().map(|p| p.gas_per_sec))
                 .fold(0.0, f64::max),
+            &self.measure,
         )
     }
 
@@ -251,6 +254,7 @@ mod tests {
     fn draws_rate_speedup_ideal_and_headroom_series() {
         let chart = ScalingChart {
             cell: "evm.transfers[txs=20000]".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             speedup_basis: "sequential".into(),
             series: vec![
@@ -287,6 +291,7 @@ mod tests {
     fn one_thread_count_says_how_to_get_scaling() {
         let chart = ScalingChart {
             cell: "c".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             speedup_basis: "x".into(),
             series: vec![ScalingSeries {

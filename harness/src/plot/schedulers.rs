@@ -23,12 +23,17 @@ pub struct SchedulerBar {
 pub struct SchedulersChart {
     pub cell: String,
     pub machine: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub bars: Vec<SchedulerBar>,
 }
 
 impl SchedulersChart {
-    fn rate_bars(&self) -> (Vec<Bar>, &'static str) {
-        let (div, unit) = rate_unit(self.bars.iter().map(|b| b.median).fold(0.0, f64::max));
+    fn rate_bars(&self) -> (Vec<Bar>, String) {
+        let (div, unit) = rate_unit(
+            self.bars.iter().map(|b| b.median).fold(0.0, f64::max),
+            &self.measure,
+        );
         let best = self
             .bars
             .iter()
@@ -174,6 +179,7 @@ mod tests {
     fn rate_and_counter_series_side_by_side() {
         let chart = SchedulersChart {
             cell: "c".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             bars: vec![
                 bar("policy=other", 500e6, Some(180.0)),
@@ -190,6 +196,7 @@ mod tests {
     fn counters_not_recorded_leave_their_series_out() {
         let chart = SchedulersChart {
             cell: "c".into(),
+            measure: "gas".into(),
             machine: "m".into(),
             bars: vec![bar("nice=0", 5e8, None), bar("nice=10", 4e8, None)],
         };

@@ -11,7 +11,7 @@ const HEADERS: [&str; 7] = ["cell", "A", "B", "change", "95% CI", "p", "verdict"
 fn row(c: &CellComparison) -> Vec<String> {
     let rate = |r: &Option<crate::analysis::CellRates>| {
         r.as_ref()
-            .and_then(|r| r.median.map(|m| rate_text(m, r.unit)))
+            .and_then(|r| r.median.map(|m| format_rate(m, &r.measure)))
             .unwrap_or_else(|| "-".into())
     };
     let injected = c
@@ -45,14 +45,6 @@ fn row(c: &CellComparison) -> Vec<String> {
             .unwrap_or_else(|| "-".into()),
         verdict,
     ]
-}
-
-fn rate_text(v: f64, unit: &str) -> String {
-    if unit == "gas/s" {
-        format_rate(v)
-    } else {
-        format!("{v:.3} {unit}")
-    }
 }
 
 pub fn summary_line(c: &Comparison) -> String {

@@ -39,8 +39,8 @@ fn rows(h: &History) -> Vec<Vec<String>> {
                 format!(
                     "{} ({} -> {})",
                     pct_change(1.0 + cp.magnitude),
-                    format_rate(cp.before_median),
-                    format_rate(cp.after_median)
+                    format_rate(cp.before_median, &cell.measure),
+                    format_rate(cp.after_median, &cell.measure)
                 ),
                 format!("{:.1}% (p {:.4})", cp.confidence * 100.0, cp.p_value),
                 cp.last_before.commit.clone(),

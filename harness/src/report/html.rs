@@ -203,9 +203,9 @@ fn latest_tables(h: &mut String, page: &Page) {
             .iter()
             .map(|cell| {
                 let s = cell_summary(cell);
-                let ci = match (s.median_gas_per_sec, s.ci_lower, s.ci_upper) {
+                let ci = match (s.median_rate, s.ci_lower, s.ci_upper) {
                     (Some(m), Some(l), Some(u)) => {
-                        let (div, unit) = rate_unit(m);
+                        let (div, unit) = rate_unit(m, &s.measure);
                         format!("{:.3} .. {:.3} {unit}", l / div, u / div)
                     }
                     _ => "-".into(),
@@ -222,8 +222,8 @@ fn latest_tables(h: &mut String, page: &Page) {
                     cell.spec.threads.to_string(),
                     cell.allocator.clone(),
                     scheduler_setting(cell).unwrap_or_else(|| "-".into()),
-                    s.median_gas_per_sec
-                        .map(format_rate)
+                    s.median_rate
+                        .map(|m| format_rate(m, &s.measure))
                         .unwrap_or_else(|| "-".into()),
                     ci,
                     s.samples.to_string(),
@@ -246,7 +246,7 @@ fn latest_tables(h: &mut String, page: &Page) {
                 "threads",
                 "allocator",
                 "scheduler",
-                "median gas/s",
+                "median rate",
                 "95% CI",
                 "samples",
                 "CV",
@@ -312,7 +312,7 @@ fn regressions(h: &mut String, page: &Page) {
         }
         let mut rows = String::new();
         for c in &n.changes {
-            let (div, unit) = rate_unit(c.previous.0.max(c.latest.0));
+            let (div, unit) = rate_unit(c.previous.0.max(c.latest.0), &c.measure);
             let class = match c.verdict {
                 Verdict::Regression => "regression",
                 Verdict::Improvement => "improvement",

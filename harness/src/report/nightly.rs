@@ -33,6 +33,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellChange {
     pub cell: String,
+    /// What the rates count per second ("gas", "permutation").
+    pub measure: String,
     pub previous: (f64, f64, f64),
     pub latest: (f64, f64, f64),
     /// latest / previous - 1.
@@ -125,10 +127,10 @@ pub fn since_previous_night(sets: &[LoadedSet]) -> Vec<NightComparison> {
             };
             let (a, b) = (cell_summary(before), cell_summary(cell));
             let (Some(am), Some(al), Some(au), Some(bm), Some(bl), Some(bu)) = (
-                a.median_gas_per_sec,
+                a.median_rate,
                 a.ci_lower,
                 a.ci_upper,
-                b.median_gas_per_sec,
+                b.median_rate,
                 b.ci_lower,
                 b.ci_upper,
             ) else {
@@ -148,6 +150,7 @@ pub fn since_previous_night(sets: &[LoadedSet]) -> Vec<NightComparison> {
             };
             changes.push(CellChange {
                 cell: cell.key.clone(),
+                measure: b.measure,
                 previous: (am, al, au),
                 latest: (bm, bl, bu),
                 change,

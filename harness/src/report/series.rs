@@ -84,7 +84,7 @@ fn ok_cells(set: &LoadedSet) -> impl Iterator<Item = &CellResult> {
     set.content
         .cells
         .iter()
-        .filter(|c| c.status == CellStatus::Ok && !c.gas_per_sec().is_empty())
+        .filter(|c| c.status == CellStatus::Ok && !c.rates().is_empty())
 }
 
 /// Median of a per-iteration metric over measured samples, where recorded.
@@ -140,13 +140,14 @@ pub fn allocator_charts(set: &LoadedSet) -> Section<AllocatorChart> {
         .map(|(cell, cells)| AllocatorChart {
             cell,
             machine: set.content.machine_id.clone(),
+            measure: cells[0].measure().to_string(),
             bars: cells
                 .iter()
                 .filter_map(|c| {
                     let s = cell_summary(c);
                     Some(AllocatorBar {
                         allocator: c.allocator.clone(),
-                        median: s.median_gas_per_sec?,
+                        median: s.median_rate?,
                         lower: s.ci_lower?,
                         upper: s.ci_upper?,
                     })
@@ -176,9 +177,10 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
         let recorded = lines
             .iter()
             .any(|(_, cs)| cs.iter().any(|c| metric_median(c, "speedup").is_some()));
+        let measure = lines[0].1[0].measure().to_string();
         let mut series = Vec::new();
         for (name, cs) in lines {
-            let rate = |c: &CellResult| cell_summary(c).median_gas_per_sec;
+            let rate = |c: &CellResult| cell_summary(c).median_rate;
             let one_thread = cs
                 .iter()
                 .find(|c| c.spec.threads == 1)
@@ -204,6 +206,7 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
         }
         charts.push(ScalingChart {
             cell,
+            measure,
             machine: set.content.machine_id.clone(),
             speedup_basis: if recorded {
                 "sequential (as recorded)".into()
@@ -232,7 +235,7 @@ pub fn scaling_charts(set: &LoadedSet) -> Section<ScalingChart> {
 
 /// The same cell key on each machine's latest set, for keys on two or more.
 pub fn machine_charts(latest: &[&LoadedSet]) -> Section<MachinesChart> {
-    let mut by_key: Vec<(String, Vec<MachineBar>)> = Vec::new();
+    let mut by_key: Vec<(String, String, Vec<MachineBar>)> = Vec::new();
     for set in latest {
         let f = &set.content.fingerprint_start;
         let logical: usize = f
@@ -246,8 +249,7 @@ pub fn machine_charts(latest: &[&LoadedSet]) -> Section<MachinesChart> {
             .unwrap_or_else(|| "?".into());
         for c in ok_cells(set) {
             let s = cell_summary(c);
-            let (Some(median), Some(lower), Some(upper)) =
-                (s.median_gas_per_sec, s.ci_lower, s.ci_upper)
+            let (Some(median), Some(lower), Some(upper)) = (s.median_rate, s.ci_lower, s.ci_upper)
             else {
                 continue;
             };
@@ -260,17 +262,21 @@ pub fn machine_charts(latest: &[&LoadedSet]) -> Section<MachinesChart> {
             };
             let key =
                 with_setting(cell_label(c, &[], true), c) + &format!(" alloc={}", c.allocator);
-            match by_key.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, bars)) => bars.push(bar),
-                None => by_key.push((key, vec![bar])),
+            match by_key.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, bars)) => bars.push(bar),
+                None => by_key.push((key, c.measure().to_string(), vec![bar])),
             }
         }
     }
     let machines = latest.len();
     let charts = by_key
         .into_iter()
-        .filter(|(_, bars)| bars.len() >= 2)
-        .map(|(cell, bars)| MachinesChart { cell, bars })
+        .filter(|(_, _, bars)| bars.len() >= 2)
+        .map(|(cell, measure, bars)| MachinesChart {
+            cell,
+            measure,
+            bars,
+        })
         .collect();
     Section::new(charts, || match machines {
         0 => "no result sets".to_string(),
@@ -295,13 +301,14 @@ pub fn scheduler_charts(set: &LoadedSet) -> Section<SchedulersChart> {
         .map(|(cell, cs)| SchedulersChart {
             cell,
             machine: set.content.machine_id.clone(),
+            measure: cs[0].measure().to_string(),
             bars: cs
                 .iter()
                 .filter_map(|c| {
                     let s = cell_summary(c);
                     Some(SchedulerBar {
                         setting: scheduler_setting(c)?,
-                        median: s.median_gas_per_sec?,
+                        median: s.median_rate?,
                         lower: s.ci_lower?,
                         upper: s.ci_upper?,
                         context_switches: metric_median(c, "context_switches"),
@@ -365,12 +372,12 @@ pub fn history_charts(
 ) -> Section<HistoryChart> {
     let mut charts = Vec::new();
     for (machine, machine_sets) in super::sets::by_machine(sets) {
-        let mut series: Vec<(String, Vec<HistoryPoint>)> = Vec::new();
+        let mut series: Vec<(String, String, Vec<HistoryPoint>)> = Vec::new();
         for set in machine_sets {
             for c in ok_cells(set) {
                 let s = cell_summary(c);
                 let (Some(median), Some(lower), Some(upper)) =
-                    (s.median_gas_per_sec, s.ci_lower, s.ci_upper)
+                    (s.median_rate, s.ci_lower, s.ci_upper)
                 else {
                     continue;
                 };
@@ -381,13 +388,13 @@ pub fn history_charts(
                     lower,
                     upper,
                 };
-                match series.iter_mut().find(|(k, _)| *k == c.key) {
-                    Some((_, pts)) => pts.push(point),
-                    None => series.push((c.key.clone(), vec![point])),
+                match series.iter_mut().find(|(k, _, _)| *k == c.key) {
+                    Some((_, _, pts)) => pts.push(point),
+                    None => series.push((c.key.clone(), s.measure, vec![point])),
                 }
             }
         }
-        for (key, points) in series {
+        for (key, measure, points) in series {
             if points.len() < 2 {
                 continue;
             }
@@ -399,6 +406,7 @@ pub fn history_charts(
             charts.push(HistoryChart {
                 cell: key,
                 machine: machine.to_string(),
+                measure,
                 points,
                 change_points: cps,
             });

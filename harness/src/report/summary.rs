@@ -41,8 +41,8 @@ pub fn render(s: &Summary) -> String {
                 "- {} on {}: {} -> {} ({:+.1}%)",
                 c.cell,
                 n.machine,
-                format_rate(c.previous.0),
-                format_rate(c.latest.0),
+                format_rate(c.previous.0, &c.measure),
+                format_rate(c.latest.0, &c.measure),
                 c.change * 100.0
             );
         }
@@ -80,10 +80,16 @@ pub fn render(s: &Summary) -> String {
         if let Some((cell, rate)) = c
             .cells
             .iter()
-            .filter_map(|x| Some((x, cell_summary(x).median_gas_per_sec?)))
+            .filter(|x| x.measure() == "gas")
+            .filter_map(|x| Some((x, cell_summary(x).median_rate?)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
         {
-            let _ = writeln!(m, "  - fastest cell: {} at {}", cell.key, format_rate(rate));
+            let _ = writeln!(
+                m,
+                "  - fastest cell: {} at {}",
+                cell.key,
+                format_rate(rate, "gas")
+            );
         }
     }
     if s.sets.is_empty() {

@@ -7,7 +7,9 @@ use gaslab_protocol::ParamValue;
 /// The per-cell numbers a table row shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellSummary {
-    pub median_gas_per_sec: Option<f64>,
+    /// What the rate counts ("gas", or the workload's unit of work).
+    pub measure: String,
+    pub median_rate: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
     pub samples: usize,
@@ -15,10 +17,11 @@ pub struct CellSummary {
 }
 
 pub fn cell_summary(cell: &CellResult) -> CellSummary {
-    let rates = cell.gas_per_sec();
+    let rates = cell.rates();
     let ci = bootstrap_ci(&rates, median_of, 0.95, 2000, 0x6a5_1ab);
     CellSummary {
-        median_gas_per_sec: ci.map(|c| c.estimate),
+        measure: cell.measure().to_string(),
+        median_rate: ci.map(|c| c.estimate),
         ci_lower: ci.map(|c| c.lower),
         ci_upper: ci.map(|c| c.upper),
         samples: rates.len(),
@@ -26,21 +29,28 @@ pub fn cell_summary(cell: &CellResult) -> CellSummary {
     }
 }
 
-/// The unit that suits a rate: divisor and name.
-pub fn rate_unit(gas_per_sec: f64) -> (f64, &'static str) {
-    if gas_per_sec >= 1e9 {
-        (1e9, "Ggas/s")
-    } else if gas_per_sec >= 1e6 {
-        (1e6, "Mgas/s")
+/// The unit that suits a rate of `measure` per second: divisor and name
+/// (Ggas/s, Mgas/s, permutation/s ...).
+pub fn rate_unit(rate: f64, measure: &str) -> (f64, String) {
+    let (div, prefix) = if rate >= 1e9 {
+        (1e9, "G")
+    } else if rate >= 1e6 {
+        (1e6, "M")
     } else {
-        (1.0, "gas/s")
-    }
+        (1.0, "")
+    };
+    let gap = if prefix.is_empty() || measure == "gas" {
+        ""
+    } else {
+        " "
+    };
+    (div, format!("{prefix}{gap}{measure}/s"))
 }
 
-/// Gas per second in the unit that suits it (Mgas/s, Ggas/s).
-pub fn format_rate(gas_per_sec: f64) -> String {
-    let (div, unit) = rate_unit(gas_per_sec);
-    format!("{:.3} {unit}", gas_per_sec / div)
+/// A rate in the unit that suits it.
+pub fn format_rate(rate: f64, measure: &str) -> String {
+    let (div, unit) = rate_unit(rate, measure);
+    format!("{:.3} {unit}", rate / div)
 }
 
 pub fn print_table(content: &ResultContent) -> String {
@@ -49,7 +59,7 @@ pub fn print_table(content: &ResultContent) -> String {
         "params",
         "threads",
         "allocator",
-        "median gas/s",
+        "median rate",
         "95% CI",
         "samples",
         "CV",
@@ -76,10 +86,12 @@ pub fn print_table(content: &ResultContent) -> String {
             params.join(","),
             cell.spec.threads.to_string(),
             cell.allocator.clone(),
-            s.median_gas_per_sec.map(format_rate).unwrap_or_else(na),
-            match (s.median_gas_per_sec, s.ci_lower, s.ci_upper) {
+            s.median_rate
+                .map(|m| format_rate(m, &s.measure))
+                .unwrap_or_else(na),
+            match (s.median_rate, s.ci_lower, s.ci_upper) {
                 (Some(m), Some(l), Some(u)) => {
-                    let (div, _) = rate_unit(m);
+                    let (div, _) = rate_unit(m, &s.measure);
                     format!("{:.3} .. {:.3}", l / div, u / div)
                 }
                 _ => na(),
@@ -120,4 +132,41 @@ pub fn print_table(content: &ResultContent) -> String {
         out.push_str("(incomplete: the run was interrupted; measured cells are kept)\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_sets::{cell, GAS};
+
+    #[test]
+    fn a_gasless_cell_is_rated_in_the_unit_of_work_its_worker_names() {
+        let gas = cell("system", &[84e6, 84e6]);
+        assert_eq!(gas.measure(), "gas");
+        assert_eq!(
+            format_rate(cell_summary(&gas).median_rate.unwrap(), "gas"),
+            "84.000 Mgas/s"
+        );
+
+        let mut proof = cell("system", &[84e6, 84e6]);
+        for s in &mut proof.samples {
+            s.gas = 0;
+            s.work_units = 64;
+        }
+        // Without a name the rate is still work, never zero gas.
+        assert_eq!(proof.measure(), "unit");
+        proof.info.insert("work_unit".into(), "permutation".into());
+        let s = cell_summary(&proof);
+        // Each sample took GAS / 84e6 s = 0.5 s for 64 permutations.
+        assert_eq!(GAS, 42_000_000);
+        assert_eq!(
+            format_rate(s.median_rate.unwrap(), &s.measure),
+            "128.000 permutation/s"
+        );
+        let mut content = crate::analysis::test_sets::content(&[], "c", &[]);
+        content.cells = vec![gas, proof];
+        let table = print_table(&content);
+        assert!(table.contains("128.000 permutation/s"), "{table}");
+        assert!(!table.contains("0.000 gas/s"), "{table}");
+    }
 }

@@ -104,11 +104,25 @@ impl CellResult {
         self.samples.iter().filter(|s| !s.warmup)
     }
 
-    /// gas/s of each measured sample.
-    pub fn gas_per_sec(&self) -> Vec<f64> {
+    /// What this cell's rate counts: gas where its workload burns gas, else
+    /// the unit of work its worker names (a proof's keccak-f permutations).
+    pub fn measure(&self) -> &str {
+        if self.measured().any(|s| s.gas > 0) {
+            "gas"
+        } else {
+            self.info.get("work_unit").map_or("unit", String::as_str)
+        }
+    }
+
+    /// The rate of each measured sample, in `measure()` per second.
+    pub fn rates(&self) -> Vec<f64> {
+        let gas = self.measure() == "gas";
         self.measured()
             .filter(|s| s.wall_ns > 0)
-            .map(|s| s.gas as f64 * 1e9 / s.wall_ns as f64)
+            .map(|s| {
+                let amount = if gas { s.gas } else { s.work_units };
+                amount as f64 * 1e9 / s.wall_ns as f64
+            })
             .collect()
     }
 }

@@ -58,6 +58,8 @@ impl Workload for KeccakWorkload {
     fn info(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("permutations".into(), self.inputs.len().to_string()),
+            // What work_units counts: the lab's rate for a gasless cell.
+            ("work_unit".into(), "permutation".into()),
             ("log_blowup".into(), self.log_blowup.to_string()),
             ("field".into(), "KoalaBear (BinomialExtension<4>)".into()),
             ("merkle_hash".into(), "keccak-f (p3-keccak)".into()),
