@@ -137,6 +137,7 @@ pub fn calibrate(
     results: &Path,
     sizes: Vec<f64>,
     rounds: usize,
+    allocators: Option<Vec<String>>,
     noise: f64,
     alpha: f64,
     format: Format,
@@ -151,6 +152,7 @@ pub fn calibrate(
     let options = analysis::CalibrationOptions {
         sizes_pct: sizes,
         rounds,
+        allocators,
         compare: CompareOptions {
             noise,
             alpha,

@@ -96,6 +96,9 @@ pub enum Command {
         /// Runs of each variant per cell.
         #[arg(long, default_value_t = 6)]
         rounds: usize,
+        /// Calibrate only these allocators' cells (default: all the profile lists).
+        #[arg(long, value_delimiter = ',')]
+        allocators: Option<Vec<String>>,
         #[arg(long, default_value_t = 0.02, value_parser = fraction)]
         noise: f64,
         #[arg(long, default_value_t = 0.01, value_parser = fraction)]

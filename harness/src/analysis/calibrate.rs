@@ -18,6 +18,8 @@ pub struct CalibrationOptions {
     pub sizes_pct: Vec<f64>,
     /// Runs of each variant per cell.
     pub rounds: usize,
+    /// Only these allocators' cells; None for every allocator the profile lists.
+    pub allocators: Option<Vec<String>>,
     pub compare: CompareOptions,
 }
 
@@ -26,6 +28,7 @@ impl Default for CalibrationOptions {
         Self {
             sizes_pct: vec![1.0, 3.0, 5.0],
             rounds: 6,
+            allocators: None,
             compare: CompareOptions::default(),
         }
     }
@@ -240,7 +243,19 @@ pub fn run_calibration(
     use gaslab_protocol::ParamValue;
     use std::sync::atomic::Ordering;
 
-    let cells = crate::profile::plan(profile)?;
+    let mut cells = crate::profile::plan(profile)?;
+    if let Some(wanted) = &options.allocators {
+        if let Some(a) = wanted
+            .iter()
+            .find(|a| !cells.iter().any(|c| c.allocator == **a))
+        {
+            return Err(LabError::Other(format!(
+                "--allocators: {a} is not among the allocators {} lists",
+                profile.path.display()
+            )));
+        }
+        cells.retain(|c| wanted.contains(&c.allocator));
+    }
     if let Some(c) = cells
         .iter()
         .find(|c| c.spec.params.contains_key("slowdown_pct"))
@@ -356,6 +371,7 @@ mod tests {
         let options = CalibrationOptions {
             sizes_pct: vec![1.0, 5.0],
             rounds: 5,
+            allocators: None,
             compare: CompareOptions::default(),
         };
         let c = score("m", &runs, &options);
