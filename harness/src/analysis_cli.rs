@@ -17,17 +17,44 @@ pub fn compare(
     noise: f64,
     alpha: f64,
     across_fingerprints: bool,
+    calibration: Option<&Path>,
     format: Format,
 ) -> Result<i32> {
     let a = store::load(baseline)?;
     let b = store::load(candidate)?;
+    let bands = match calibration {
+        None => analysis::calibrate::NoiseBands::new(),
+        Some(path) => {
+            let set = store::load(path)?;
+            let Some(cal) = set.content.calibration else {
+                return Err(LabError::file(
+                    path,
+                    "holds no calibration (write one with `gaslab calibrate`)",
+                ));
+            };
+            if set.content.machine_id != a.content.machine_id {
+                return Err(LabError::file(
+                    path,
+                    format!(
+                        "calibrates machine {} but {} ran on {}: a band only holds for the host it was measured on",
+                        set.content.machine_id,
+                        baseline.display(),
+                        a.content.machine_id
+                    ),
+                ));
+            }
+            cal.bands()
+        }
+    };
     let options = CompareOptions {
         noise,
         alpha,
         across_fingerprints,
         ..Default::default()
     };
-    let c = analysis::compare::compare(baseline, &a.content, candidate, &b.content, &options);
+    let c = analysis::compare::compare(
+        baseline, &a.content, candidate, &b.content, &options, &bands,
+    );
     print!(
         "{}",
         match format {

@@ -58,6 +58,10 @@ pub enum Command {
         /// Judge cells even where the fingerprint key differs.
         #[arg(long)]
         across_fingerprints: bool,
+        /// A calibration result set of this host (`gaslab calibrate`): each
+        /// cell it calibrated is judged with its own, wider noise band.
+        #[arg(long)]
+        calibration: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -151,6 +151,7 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             noise,
             alpha,
             across_fingerprints,
+            calibration,
             format,
         } => analysis_cli::compare(
             &baseline,
@@ -158,6 +159,7 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             noise,
             alpha,
             across_fingerprints,
+            calibration.as_deref(),
             format,
         ),
         Command::History {

@@ -177,7 +177,11 @@ fn crashing_and_hanging_workers_fail_only_their_own_cells() {
 #[test]
 fn ctrl_c_keeps_what_was_measured_and_marks_the_set_incomplete() {
     let tmp = tempfile::tempdir().unwrap();
-    let workers = fake_workers(tmp.path(), &[("jemalloc", "exec sleep 600")]);
+    // The hanging worker marks that it started, so the test waits for its
+    // own worker rather than any `sleep` on the machine.
+    let started = tmp.path().join("hang-started");
+    let hang = format!("touch '{}'; exec sleep 600", started.display());
+    let workers = fake_workers(tmp.path(), &[("jemalloc", hang.as_str())]);
     let profile = write(
         tmp.path(),
         "p.toml",
@@ -197,14 +201,10 @@ fn ctrl_c_keeps_what_was_measured_and_marks_the_set_incomplete() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the hanging cell is running: its worker is a `sleep`.
+    // Wait until the hanging cell is running.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let busy = std::process::Command::new("pgrep")
-            .args(["-f", "sleep 600"])
-            .output()
-            .unwrap();
-        if busy.status.success() {
+        if started.exists() {
             break;
         }
         assert!(

@@ -60,8 +60,38 @@ pub struct CalibrationLimit {
     pub largest_tested_pct: f64,
     pub power_target: f64,
     pub false_alarm_rate: f64,
+    /// The widest calibrated band among the cells: what night-to-night
+    /// comparison on this host must allow for. None when not measured.
+    #[serde(default)]
+    pub widest_band: Option<f64>,
     /// E.g. "changes under 3% are not detectable on this host".
     pub statement: String,
+}
+
+/// How far one cell's median moves between separate runs on this host:
+/// what a comparison of two nights must allow for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellNoise {
+    /// The cell's identity (key without injected slowdown).
+    pub cell: String,
+    /// A runs it was measured over.
+    pub runs: usize,
+    /// Standard deviation of ln(median rate) across those runs.
+    pub between_run_sd: f64,
+    /// The noise band (fraction) two runs of an unchanged cell leave in 1%
+    /// of comparisons: what `compare --calibration` judges the cell with.
+    pub band: f64,
+}
+
+/// Error rates of one decision rule over the calibration's pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleScore {
+    pub aa_pairs: usize,
+    pub false_alarms: usize,
+    pub false_alarm_rate: f64,
+    /// One-sided 95% upper bound on the false-alarm rate (Clopper-Pearson).
+    pub false_alarm_upper_95: f64,
+    pub sizes: Vec<InjectedSizeResult>,
 }
 
 /// The whole calibration, stored in the result set's `calibration` field.
@@ -72,14 +102,36 @@ pub struct Calibration {
     pub rounds: usize,
     pub noise: f64,
     pub alpha: f64,
-    pub aa_pairs: usize,
-    pub false_alarms: usize,
-    pub false_alarm_rate: f64,
-    /// One-sided 95% upper bound on the false-alarm rate (Clopper-Pearson).
-    pub false_alarm_upper_95: f64,
-    pub sizes: Vec<InjectedSizeResult>,
+    /// The fixed band (`noise`) judged over every pair.
+    #[serde(flatten)]
+    pub fixed: RuleScore,
+    /// Each cell's between-run noise, from all its A runs.
+    #[serde(default)]
+    pub cell_noise: Vec<CellNoise>,
+    /// Each cell judged with its own calibrated band (never below `noise`),
+    /// the band fitted on the other half of the rounds so that no pair
+    /// judges itself. None under 4 rounds.
+    #[serde(default)]
+    pub calibrated: Option<RuleScore>,
     pub limit: CalibrationLimit,
 }
+
+impl Calibration {
+    /// cell identity -> calibrated noise band, for `compare --calibration`.
+    pub fn bands(&self) -> NoiseBands {
+        self.cell_noise
+            .iter()
+            .map(|n| (n.cell.clone(), n.band))
+            .collect()
+    }
+}
+
+/// Per cell identity, the noise band a comparison should use.
+pub type NoiseBands = std::collections::BTreeMap<String, f64>;
+
+/// Standard normal quantile at 0.995: an unchanged cell leaves its band in
+/// 1% of comparisons (two-sided), the false-alarm target.
+const Z_BAND: f64 = 2.5758;
 
 /// One cell's runs: `baseline[r]` and `injected[size][r]` for round r.
 pub struct CellRuns<'a> {
@@ -87,58 +139,82 @@ pub struct CellRuns<'a> {
     pub injected: Vec<Vec<&'a CellResult>>,
 }
 
-/// Scores measured runs. Pairs: all A/A pairs within a cell, and all
-/// (A, B) pairs at each size. Pairs share runs, so the counts are not
-/// independent trials; the resolution is still 1 / pairs.
-pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptions) -> Calibration {
-    let rates = |c: &CellResult| CellRates::of(c).per_sample;
-    let usable = |c: &&&CellResult| c.status == CellStatus::Ok;
+/// Per-sample rates of a run, None when it did not finish.
+fn run_rates(c: &CellResult) -> Option<Vec<f64>> {
+    (c.status == CellStatus::Ok).then(|| CellRates::of(c).per_sample)
+}
+
+/// Between-run noise of the runs at `rounds`: how many, the sd of their log
+/// medians, and the band two such runs leave in 1% of comparisons (their
+/// log ratio has sd sqrt(2) * sd). None under two usable runs.
+fn noise_of(
+    runs: &[&CellResult],
+    rounds: impl Iterator<Item = usize>,
+) -> Option<(usize, f64, f64)> {
+    let logs: Vec<f64> = rounds
+        .filter_map(|r| run_rates(runs.get(r)?))
+        .filter_map(|rates| gaslab_stats::median(&rates))
+        .filter(|m| *m > 0.0)
+        .map(f64::ln)
+        .collect();
+    if logs.len() < 2 {
+        return None;
+    }
+    let n = logs.len() as f64;
+    let mean = logs.iter().sum::<f64>() / n;
+    let sd = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    Some((
+        logs.len(),
+        sd,
+        (Z_BAND * std::f64::consts::SQRT_2 * sd).exp() - 1.0,
+    ))
+}
+
+/// Judges every A/A pair and every (A, B) pair at each size, each with the
+/// band `band(cell, round_a, round_b)` gives, skipping pairs it gives None.
+fn score_rule(
+    runs: &[CellRuns<'_>],
+    options: &CalibrationOptions,
+    band: impl Fn(usize, usize, usize) -> Option<f64>,
+) -> RuleScore {
+    let judged = |x: &CellResult, y: &CellResult, noise: f64| {
+        let (x, y) = (run_rates(x)?, run_rates(y)?);
+        let compare = CompareOptions {
+            noise,
+            ..options.compare
+        };
+        Some(judge(&x, &y, &compare))
+    };
     let mut aa_pairs = 0;
     let mut false_alarms = 0;
-    for cell in runs {
-        let a: Vec<Vec<f64>> = cell
-            .baseline
-            .iter()
-            .filter(usable)
-            .map(|c| rates(c))
-            .collect();
-        for i in 0..a.len() {
-            for j in i + 1..a.len() {
-                aa_pairs += 1;
-                let (_, _, v) = judge(&a[i], &a[j], &options.compare);
-                false_alarms +=
-                    usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
+    for (c, cell) in runs.iter().enumerate() {
+        for i in 0..cell.baseline.len() {
+            for j in i + 1..cell.baseline.len() {
+                let Some(noise) = band(c, i, j) else { continue };
+                if let Some((_, _, v)) = judged(cell.baseline[i], cell.baseline[j], noise) {
+                    aa_pairs += 1;
+                    false_alarms +=
+                        usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
+                }
             }
         }
     }
-    let sizes: Vec<InjectedSizeResult> = options
+    let sizes = options
         .sizes_pct
         .iter()
         .enumerate()
         .map(|(k, &pct)| {
-            let mut pairs = 0;
-            let mut detected = 0;
-            let mut ratios = Vec::new();
-            for cell in runs {
-                let a: Vec<Vec<f64>> = cell
-                    .baseline
-                    .iter()
-                    .filter(usable)
-                    .map(|c| rates(c))
-                    .collect();
-                let b: Vec<Vec<f64>> = cell.injected[k]
-                    .iter()
-                    .filter(usable)
-                    .map(|c| rates(c))
-                    .collect();
-                for x in &a {
-                    for y in &b {
+            let (mut pairs, mut detected, mut ratios) = (0, 0, Vec::new());
+            for (c, cell) in runs.iter().enumerate() {
+                for (i, a) in cell.baseline.iter().enumerate() {
+                    for (j, b) in cell.injected[k].iter().enumerate() {
+                        let Some(noise) = band(c, i, j) else { continue };
+                        let Some((ratio, _, v)) = judged(a, b, noise) else {
+                            continue;
+                        };
                         pairs += 1;
-                        let (ratio, _, v) = judge(x, y, &options.compare);
                         detected += usize::from(v == Verdict::Regression);
-                        if let Some(r) = ratio {
-                            ratios.push(r.ratio);
-                        }
+                        ratios.extend(ratio.map(|r| r.ratio));
                     }
                 }
             }
@@ -160,7 +236,61 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
     } else {
         false_alarms as f64 / aa_pairs as f64
     };
-    let limit = limit(machine_id, &sizes, false_alarm_rate);
+    RuleScore {
+        aa_pairs,
+        false_alarms,
+        false_alarm_rate,
+        false_alarm_upper_95: proportion_upper_bound(false_alarms, aa_pairs, 0.95),
+        sizes,
+    }
+}
+
+/// Scores measured runs twice: with the fixed band over all pairs, and with
+/// each cell's calibrated band over pairs within one half of the rounds
+/// (even or odd), the band fitted on the other half. Pairs share runs, so
+/// the counts are not independent trials; the resolution is still 1 / pairs.
+pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptions) -> Calibration {
+    let fixed = score_rule(runs, options, |_, _, _| Some(options.compare.noise));
+    let rounds = |cell: &CellRuns<'_>| cell.baseline.len();
+    let cell_noise: Vec<CellNoise> = runs
+        .iter()
+        .filter_map(|cell| {
+            let (runs, between_run_sd, band) = noise_of(&cell.baseline, 0..rounds(cell))?;
+            Some(CellNoise {
+                cell: cell_identity(cell.baseline.first()?),
+                runs,
+                between_run_sd,
+                band,
+            })
+        })
+        .collect();
+    // half_bands[cell][parity]: the band fitted on the rounds of that parity.
+    let half_bands: Vec<[Option<f64>; 2]> = runs
+        .iter()
+        .map(|cell| {
+            let half = |parity: usize| {
+                noise_of(&cell.baseline, (parity..rounds(cell)).step_by(2)).map(|(_, _, b)| b)
+            };
+            [half(0), half(1)]
+        })
+        .collect();
+    let calibrated = (options.rounds >= 4).then(|| {
+        score_rule(runs, options, |c, i, j| {
+            if i % 2 != j % 2 {
+                return None;
+            }
+            let held_out = half_bands[c][1 - i % 2]?;
+            Some(held_out.max(options.compare.noise))
+        })
+    });
+    let quoted = calibrated.as_ref().unwrap_or(&fixed);
+    let limit = limit(
+        machine_id,
+        &quoted.sizes,
+        quoted.false_alarm_rate,
+        &cell_noise,
+        calibrated.is_some(),
+    );
     Calibration {
         cells: runs
             .iter()
@@ -169,11 +299,9 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
         rounds: options.rounds,
         noise: options.compare.noise,
         alpha: options.compare.alpha,
-        aa_pairs,
-        false_alarms,
-        false_alarm_rate,
-        false_alarm_upper_95: proportion_upper_bound(false_alarms, aa_pairs, 0.95),
-        sizes,
+        fixed,
+        cell_noise,
+        calibrated,
         limit,
     }
 }
@@ -182,6 +310,8 @@ fn limit(
     machine_id: &str,
     sizes: &[InjectedSizeResult],
     false_alarm_rate: f64,
+    cell_noise: &[CellNoise],
+    calibrated: bool,
 ) -> CalibrationLimit {
     let mut sorted: Vec<&InjectedSizeResult> = sizes.iter().collect();
     sorted.sort_by(|a, b| a.slowdown_pct.total_cmp(&b.slowdown_pct));
@@ -196,7 +326,7 @@ fn limit(
                 .all(|s| s.pairs > 0 && s.power >= POWER_TARGET)
         })
         .map(|(_, s)| s.slowdown_pct);
-    let statement = match smallest {
+    let mut statement = match smallest {
         Some(x) => format!(
             "changes under {x}% are not detectable on this host (at {:.0}% power; {x}% and more are)",
             POWER_TARGET * 100.0
@@ -206,12 +336,24 @@ fn limit(
             POWER_TARGET * 100.0
         ),
     };
+    if calibrated {
+        statement.push_str(" with each cell's calibrated noise band");
+    }
+    let widest = cell_noise.iter().max_by(|a, b| a.band.total_cmp(&b.band));
+    if let Some(w) = widest {
+        statement.push_str(&format!(
+            "; between runs an unchanged cell's median moves by up to +-{:.1}% ({})",
+            w.band * 100.0,
+            w.cell
+        ));
+    }
     CalibrationLimit {
         machine_id: machine_id.to_string(),
         smallest_detectable_pct: smallest,
         largest_tested_pct: largest,
         power_target: POWER_TARGET,
         false_alarm_rate,
+        widest_band: widest.map(|w| w.band),
         statement,
     }
 }
@@ -375,12 +517,17 @@ mod tests {
             compare: CompareOptions::default(),
         };
         let c = score("m", &runs, &options);
-        assert_eq!((c.aa_pairs, c.false_alarms), (10, 0));
-        assert_eq!(c.sizes[0].pairs, 25);
+        let f = &c.fixed;
+        assert_eq!((f.aa_pairs, f.false_alarms), (10, 0));
+        assert_eq!(f.sizes[0].pairs, 25);
         // 1% is inside the 2% noise band: never a regression, by design.
-        assert_eq!(c.sizes[0].detected, 0);
-        assert_eq!(c.sizes[1].power, 1.0);
-        assert!((c.sizes[1].median_ratio.unwrap() - 0.95).abs() < 0.01);
+        assert_eq!(f.sizes[0].detected, 0);
+        assert_eq!(f.sizes[1].power, 1.0);
+        assert!((f.sizes[1].median_ratio.unwrap() - 0.95).abs() < 0.01);
+        // Held out: pairs within rounds {0, 2, 4} and within {1, 3}.
+        let held = c.calibrated.as_ref().unwrap();
+        assert_eq!((held.aa_pairs, held.false_alarms), (3 + 1, 0));
+        assert_eq!((held.sizes[1].pairs, held.sizes[1].detected), (9 + 4, 13));
         assert_eq!(c.limit.smallest_detectable_pct, Some(5.0));
         assert!(c
             .limit
@@ -388,9 +535,71 @@ mod tests {
             .starts_with("changes under 5% are not detectable on this host"));
         // 0 of 10: the upper bound is 1 - 0.05^(1/10) = 25.9%.
         assert!(
-            (c.false_alarm_upper_95 - 0.2589).abs() < 1e-3,
+            (f.false_alarm_upper_95 - 0.2589).abs() < 1e-3,
             "{}",
-            c.false_alarm_upper_95
+            f.false_alarm_upper_95
+        );
+    }
+
+    #[test]
+    fn runs_that_drift_apart_alarm_under_a_fixed_band_and_not_under_their_calibrated_one() {
+        // Each run of an unchanged cell lands up to 5% off: the drift a
+        // shared VM shows between processes, invisible within one run.
+        let drift = [-1.0, 1.0, -0.5, 0.5, 0.0, -1.0, 1.0, 0.2];
+        let a: Vec<_> = drift
+            .iter()
+            .enumerate()
+            .map(|(r, d)| {
+                cell(
+                    "system",
+                    &noisy_rates(100e6 * (1.0 + 0.05 * d), 0.002, 20, r as u64),
+                )
+            })
+            .collect();
+        let b: Vec<_> = drift
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(r, d)| {
+                cell(
+                    "system",
+                    &noisy_rates(70e6 * (1.0 + 0.05 * d), 0.002, 20, 50 + r as u64),
+                )
+            })
+            .collect();
+        let runs = [CellRuns {
+            baseline: a.iter().collect(),
+            injected: vec![b.iter().collect()],
+        }];
+        let options = CalibrationOptions {
+            sizes_pct: vec![30.0],
+            rounds: drift.len(),
+            allocators: None,
+            compare: CompareOptions::default(),
+        };
+        let c = score("m", &runs, &options);
+        assert!(c.fixed.false_alarm_rate > 0.3, "{:?}", c.fixed);
+        let held = c.calibrated.as_ref().unwrap();
+        assert_eq!(held.false_alarms, 0, "{held:?}");
+        // A 30% drop still clears the calibrated band.
+        assert_eq!(held.sizes[0].power, 1.0, "{held:?}");
+        let noise = &c.cell_noise[0];
+        assert_eq!(noise.runs, 8);
+        // The sample sd of ln(1 + 0.05 d) over the drifts is 3.99%; the band
+        // is exp(2.576 * sqrt(2) * sd) - 1.
+        assert!((noise.between_run_sd - 0.0399).abs() < 0.001, "{noise:?}");
+        assert!((noise.band - 0.156).abs() < 0.003, "{noise:?}");
+        assert_eq!(c.bands()[&noise.cell], noise.band);
+        assert_eq!(c.limit.smallest_detectable_pct, Some(30.0));
+        assert!(
+            c.limit.statement.contains("calibrated noise band"),
+            "{}",
+            c.limit.statement
+        );
+        assert!(
+            c.limit.statement.contains("up to +-15.6%"),
+            "{}",
+            c.limit.statement
         );
     }
 
@@ -403,7 +612,7 @@ mod tests {
             power: 0.5,
             median_ratio: Some(0.97),
         }];
-        let l = limit("m", &sizes, 0.0);
+        let l = limit("m", &sizes, 0.0, &[], false);
         assert_eq!(l.smallest_detectable_pct, None);
         assert!(
             l.statement

@@ -3,6 +3,7 @@
 //! only when the Mann-Whitney test is significant AND the whole bootstrap
 //! interval of the ratio of medians lies outside the noise band.
 
+use super::calibrate::NoiseBands;
 use super::fingerprint_diff::{cell_fingerprint, key_diff, FieldChange};
 use super::measure::{cell_identity, CellRates, SetLabel};
 use crate::store::{CellStatus, ResultContent};
@@ -83,6 +84,9 @@ pub struct CellComparison {
     pub ratio: Option<RatioEstimate>,
     /// Two-sided Mann-Whitney p-value.
     pub p_value: Option<f64>,
+    /// The noise band this cell was judged with: the fixed one, or its
+    /// calibrated band where a calibration gave a wider one.
+    pub noise_band: f64,
     /// Key fingerprint fields that differ (set-wide and this cell's own).
     pub fingerprint_changes: Vec<FieldChange>,
     pub verdict: Verdict,
@@ -142,13 +146,21 @@ pub fn judge(
     (ratio, p, verdict)
 }
 
+/// Matches cells by identity and judges each; `bands` (from a calibration
+/// of this host) widens a cell's noise band to what its runs need.
 pub fn compare(
     baseline_path: &Path,
     baseline: &ResultContent,
     candidate_path: &Path,
     candidate: &ResultContent,
     options: &CompareOptions,
+    bands: &NoiseBands,
 ) -> Comparison {
+    let band_of = |key: &str| {
+        bands
+            .get(key)
+            .map_or(options.noise, |b| b.max(options.noise))
+    };
     let set_changes = key_diff(&baseline.fingerprint_start, &candidate.fingerprint_start);
     let mut cells = Vec::new();
     let usable =
@@ -163,6 +175,7 @@ pub fn compare(
         let a_rates = CellRates::of(a);
         let Some(b) = b else {
             cells.push(CellComparison {
+                noise_band: band_of(&key),
                 key,
                 workload: a.spec.workload.clone(),
                 allocator: a.allocator.clone(),
@@ -178,8 +191,13 @@ pub fn compare(
         let b_rates = CellRates::of(b);
         let mut changes = set_changes.clone();
         changes.extend(key_diff(&cell_fingerprint(a), &cell_fingerprint(b)));
+        let noise_band = band_of(&key);
+        let cell_options = CompareOptions {
+            noise: noise_band,
+            ..*options
+        };
         let (ratio, p_value, mut verdict) =
-            judge(&a_rates.per_sample, &b_rates.per_sample, options);
+            judge(&a_rates.per_sample, &b_rates.per_sample, &cell_options);
         if !changes.is_empty() && !options.across_fingerprints && verdict != Verdict::NoData {
             verdict = Verdict::Incomparable;
         }
@@ -191,6 +209,7 @@ pub fn compare(
             candidate: Some(b_rates),
             ratio,
             p_value,
+            noise_band,
             fingerprint_changes: changes,
             verdict,
         });
@@ -199,6 +218,7 @@ pub fn compare(
         let key = cell_identity(b);
         if !cells.iter().any(|c| c.key == key) {
             cells.push(CellComparison {
+                noise_band: band_of(&key),
                 key,
                 workload: b.spec.workload.clone(),
                 allocator: b.allocator.clone(),
@@ -248,6 +268,40 @@ pub(crate) mod tests {
     use crate::analysis::test_sets::{content, noisy_rates};
 
     #[test]
+    fn a_calibrated_band_holds_back_a_drop_the_host_drifts_by_anyway() {
+        let a = content(&[("system", noisy_rates(100e6, 0.001, 20, 1))], "c1", &[]);
+        let b = content(&[("system", noisy_rates(90e6, 0.001, 20, 2))], "c1", &[]);
+        let with = |bands: &NoiseBands| {
+            compare(
+                Path::new("a"),
+                &a,
+                Path::new("b"),
+                &b,
+                &CompareOptions::default(),
+                bands,
+            )
+            .cells
+            .remove(0)
+        };
+        let fixed = with(&NoiseBands::new());
+        assert_eq!(
+            (fixed.verdict, fixed.noise_band),
+            (Verdict::Regression, 0.02)
+        );
+        let drifting = with(&NoiseBands::from([(fixed.key.clone(), 0.15)]));
+        assert_eq!(
+            (drifting.verdict, drifting.noise_band),
+            (Verdict::Unchanged, 0.15)
+        );
+        // A calibrated band never narrows the fixed one.
+        let quiet = with(&NoiseBands::from([(fixed.key.clone(), 0.001)]));
+        assert_eq!(
+            (quiet.verdict, quiet.noise_band),
+            (Verdict::Regression, 0.02)
+        );
+    }
+
+    #[test]
     fn a_and_a_show_no_regression_and_a_geometric_mean_near_one() {
         let a = content(&[("system", noisy_rates(100e6, 0.01, 20, 1))], "c1", &[]);
         let b = content(&[("system", noisy_rates(100e6, 0.01, 20, 2))], "c1", &[]);
@@ -257,6 +311,7 @@ pub(crate) mod tests {
             Path::new("b"),
             &b,
             &CompareOptions::default(),
+            &NoiseBands::new(),
         );
         assert_eq!(c.cells.len(), 1);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged, "{:?}", c.cells[0]);
@@ -289,6 +344,7 @@ pub(crate) mod tests {
             Path::new("b"),
             &b,
             &CompareOptions::default(),
+            &NoiseBands::new(),
         );
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
         assert_eq!(c.cells[1].verdict, Verdict::Improvement);
@@ -311,6 +367,7 @@ pub(crate) mod tests {
             Path::new("b"),
             &b,
             &CompareOptions::default(),
+            &NoiseBands::new(),
         );
         assert!(c.cells[0].p_value.unwrap() < 0.01);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged);
@@ -318,7 +375,14 @@ pub(crate) mod tests {
             noise: 0.005,
             ..Default::default()
         };
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &strict);
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &strict,
+            &NoiseBands::new(),
+        );
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
 
@@ -340,6 +404,7 @@ pub(crate) mod tests {
             Path::new("b"),
             &b,
             &CompareOptions::default(),
+            &NoiseBands::new(),
         );
         assert_eq!(c.cells[0].verdict, Verdict::Incomparable);
         assert_eq!(c.fingerprint_changes[0].field, "kernel.release");
@@ -348,7 +413,14 @@ pub(crate) mod tests {
             across_fingerprints: true,
             ..Default::default()
         };
-        let c = compare(Path::new("a"), &a, Path::new("b"), &b, &across);
+        let c = compare(
+            Path::new("a"),
+            &a,
+            Path::new("b"),
+            &b,
+            &across,
+            &NoiseBands::new(),
+        );
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
 
@@ -362,6 +434,7 @@ pub(crate) mod tests {
             Path::new("b"),
             &b,
             &CompareOptions::default(),
+            &NoiseBands::new(),
         );
         let v: Vec<_> = c.cells.iter().map(|c| c.verdict).collect();
         assert_eq!(v, [Verdict::OnlyInBaseline, Verdict::OnlyInCandidate]);

@@ -35,13 +35,12 @@ pub fn analyses_for_report(results: &[PathBuf]) -> Result<Analyses> {
     let detection_limits = h
         .detection_limits
         .iter()
-        .filter_map(|l| {
-            Some(DetectionLimit {
-                machine: l.machine_id.clone(),
-                smallest_detectable_pct: l.smallest_detectable_pct?,
-                false_alarm_rate: l.false_alarm_rate,
-                source: l.statement.clone(),
-            })
+        .map(|l| DetectionLimit {
+            machine: l.machine_id.clone(),
+            smallest_detectable_pct: l.smallest_detectable_pct,
+            largest_tested_pct: l.largest_tested_pct,
+            false_alarm_rate: l.false_alarm_rate,
+            source: l.statement.clone(),
         })
         .collect();
     Ok(Analyses {

@@ -6,7 +6,7 @@ use super::table::format_rate;
 use crate::analysis::fingerprint_diff::describe;
 use crate::analysis::{CellComparison, Comparison, Verdict};
 
-const HEADERS: [&str; 7] = ["cell", "A", "B", "change", "95% CI", "p", "verdict"];
+const HEADERS: [&str; 8] = ["cell", "A", "B", "change", "95% CI", "p", "band", "verdict"];
 
 fn row(c: &CellComparison) -> Vec<String> {
     let rate = |r: &Option<crate::analysis::CellRates>| {
@@ -43,6 +43,7 @@ fn row(c: &CellComparison) -> Vec<String> {
         c.p_value
             .map(|p| format!("{p:.2e}"))
             .unwrap_or_else(|| "-".into()),
+        format!("+-{:.1}%", c.noise_band * 100.0),
         verdict,
     ]
 }

@@ -347,7 +347,10 @@ fn detection_limit(h: &mut String, page: &Page) {
         .map(|d| {
             vec![
                 d.machine.clone(),
-                format!("{:.1}%", d.smallest_detectable_pct),
+                match d.smallest_detectable_pct {
+                    Some(x) => format!("{x:.1}%"),
+                    None => format!("more than {:.1}%", d.largest_tested_pct),
+                },
                 format!("{:.1}%", d.false_alarm_rate * 100.0),
                 d.source.clone(),
             ]
@@ -356,9 +359,9 @@ fn detection_limit(h: &mut String, page: &Page) {
     for d in page.detection_limits {
         let _ = writeln!(
             h,
-            "<p>Changes under {:.1}% are not detectable on {}.</p>",
-            d.smallest_detectable_pct,
-            escape(&d.machine)
+            "<p>On {}: {}.</p>",
+            escape(&d.machine),
+            escape(&d.in_words())
         );
     }
     h.push_str(

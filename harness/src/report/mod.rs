@@ -31,12 +31,29 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectionLimit {
     pub machine: String,
-    /// Smallest injected slowdown detected with 95% power, in percent.
-    pub smallest_detectable_pct: f64,
+    /// Smallest injected slowdown detected with 95% power, in percent;
+    /// None when none of the tested sizes was.
+    pub smallest_detectable_pct: Option<f64>,
+    /// The largest size tested, in percent.
+    pub largest_tested_pct: f64,
     /// Fraction of A/A comparisons flagged as changes.
     pub false_alarm_rate: f64,
     /// Where the calibration came from (file or run), for the record.
     pub source: String,
+}
+
+impl DetectionLimit {
+    /// "changes under 3.0% are not detectable", or what was tested when
+    /// no size was detected.
+    pub fn in_words(&self) -> String {
+        match self.smallest_detectable_pct {
+            Some(x) => format!("changes under {x:.1}% are not detectable"),
+            None => format!(
+                "changes of up to {:.1}% are not detectable (no tested size was)",
+                self.largest_tested_pct
+            ),
+        }
+    }
 }
 
 /// What `gaslab report` wrote.

@@ -102,9 +102,9 @@ pub fn render(s: &Summary) -> String {
     for d in s.detection_limits {
         let _ = writeln!(
             m,
-            "- {}: changes under {:.1}% are not detectable (false alarms {:.1}%)",
+            "- {}: {} (false alarms {:.1}%)",
             d.machine,
-            d.smallest_detectable_pct,
+            d.in_words(),
             d.false_alarm_rate * 100.0
         );
     }
