@@ -138,6 +138,32 @@ fn calibrate_records_its_table_in_a_result_set_that_validates() {
     let h = run(&["history", results.to_str().unwrap(), "--format", "json"]);
     let hv: Value = serde_json::from_slice(&h.stdout).unwrap();
     assert_eq!(hv["cells"].as_array().unwrap().len(), 0, "{}", text(&h));
+    // compare --calibration judges the cell with the band calibrated for it.
+    let band = set["content"]["calibration"]["cell_noise"][0]["band"]
+        .as_f64()
+        .unwrap();
+    let a = run_profile(&p, &tmp.path().join("nights"));
+    let (a, cal_path) = (a.to_str().unwrap(), path.to_str().unwrap());
+    let c = run(&[
+        "compare",
+        a,
+        a,
+        "--calibration",
+        cal_path,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c));
+    let cv: Value = serde_json::from_slice(&c.stdout).unwrap();
+    let used = cv["cells"][0]["noise_band"].as_f64().unwrap();
+    assert!((used - band.max(0.02)).abs() < 1e-12, "{used} vs {band}");
+    let not_cal = run(&["compare", a, a, "--calibration", a]);
+    assert_eq!(not_cal.status.code(), Some(2), "{}", text(&not_cal));
+    assert!(
+        text(&not_cal).contains("holds no calibration"),
+        "{}",
+        text(&not_cal)
+    );
     // ...but its detection limit is what a nightly report quotes. Whether two
     // rounds detect +100% depends on the host's noise; either way the
     // statement says what is not detectable here.

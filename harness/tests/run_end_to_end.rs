@@ -27,7 +27,11 @@ fn a_tiny_profile_runs_end_to_end_and_its_result_set_validates() {
     // <results>/<machine-id>/<utc-time>_<commit>.json
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     assert!(name.ends_with(".json") && name.contains('_'), "{name}");
-    assert!(text(&out).contains("median gas/s"), "{}", text(&out));
+    assert!(
+        text(&out).contains("median rate") && text(&out).contains("Ggas/s"),
+        "{}",
+        text(&out)
+    );
 
     let v = run(&["validate", path.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v));
