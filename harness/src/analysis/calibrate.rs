@@ -9,7 +9,7 @@
 use super::compare::{judge, CompareOptions, Verdict};
 use super::measure::{cell_identity, CellRates};
 use crate::store::{CellResult, CellStatus};
-use gaslab_stats::proportion_upper_bound;
+use gaslab_stats::{between_run_band, proportion_upper_bound, RunBand};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,9 +129,9 @@ impl Calibration {
 /// Per cell identity, the noise band a comparison should use.
 pub type NoiseBands = std::collections::BTreeMap<String, f64>;
 
-/// Standard normal quantile at 0.995: an unchanged cell leaves its band in
-/// 1% of comparisons (two-sided), the false-alarm target.
-const Z_BAND: f64 = 2.5758;
+/// Two runs of an unchanged cell leave its band in 1% of comparisons
+/// (two-sided): the false-alarm target.
+const BAND_LEVEL: f64 = 0.99;
 
 /// One cell's runs: `baseline[r]` and `injected[size][r]` for round r.
 pub struct CellRuns<'a> {
@@ -144,30 +144,13 @@ fn run_rates(c: &CellResult) -> Option<Vec<f64>> {
     (c.status == CellStatus::Ok).then(|| CellRates::of(c).per_sample)
 }
 
-/// Between-run noise of the runs at `rounds`: how many, the sd of their log
-/// medians, and the band two such runs leave in 1% of comparisons (their
-/// log ratio has sd sqrt(2) * sd). None under two usable runs.
-fn noise_of(
-    runs: &[&CellResult],
-    rounds: impl Iterator<Item = usize>,
-) -> Option<(usize, f64, f64)> {
-    let logs: Vec<f64> = rounds
+/// Between-run noise of the runs at `rounds`. None under two usable runs.
+fn noise_of(runs: &[&CellResult], rounds: impl Iterator<Item = usize>) -> Option<RunBand> {
+    let medians: Vec<f64> = rounds
         .filter_map(|r| run_rates(runs.get(r)?))
         .filter_map(|rates| gaslab_stats::median(&rates))
-        .filter(|m| *m > 0.0)
-        .map(f64::ln)
         .collect();
-    if logs.len() < 2 {
-        return None;
-    }
-    let n = logs.len() as f64;
-    let mean = logs.iter().sum::<f64>() / n;
-    let sd = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    Some((
-        logs.len(),
-        sd,
-        (Z_BAND * std::f64::consts::SQRT_2 * sd).exp() - 1.0,
-    ))
+    between_run_band(&medians, BAND_LEVEL)
 }
 
 /// Judges every A/A pair and every (A, B) pair at each size, each with the
@@ -255,12 +238,12 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
     let cell_noise: Vec<CellNoise> = runs
         .iter()
         .filter_map(|cell| {
-            let (runs, between_run_sd, band) = noise_of(&cell.baseline, 0..rounds(cell))?;
+            let b = noise_of(&cell.baseline, 0..rounds(cell))?;
             Some(CellNoise {
                 cell: cell_identity(cell.baseline.first()?),
-                runs,
-                between_run_sd,
-                band,
+                runs: b.runs,
+                between_run_sd: b.log_sd,
+                band: b.band,
             })
         })
         .collect();
@@ -269,7 +252,7 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
         .iter()
         .map(|cell| {
             let half = |parity: usize| {
-                noise_of(&cell.baseline, (parity..rounds(cell)).step_by(2)).map(|(_, _, b)| b)
+                noise_of(&cell.baseline, (parity..rounds(cell)).step_by(2)).map(|b| b.band)
             };
             [half(0), half(1)]
         })
@@ -563,7 +546,7 @@ mod tests {
             .map(|(r, d)| {
                 cell(
                     "system",
-                    &noisy_rates(70e6 * (1.0 + 0.05 * d), 0.002, 20, 50 + r as u64),
+                    &noisy_rates(40e6 * (1.0 + 0.05 * d), 0.002, 20, 50 + r as u64),
                 )
             })
             .collect();
@@ -572,7 +555,7 @@ mod tests {
             injected: vec![b.iter().collect()],
         }];
         let options = CalibrationOptions {
-            sizes_pct: vec![30.0],
+            sizes_pct: vec![60.0],
             rounds: drift.len(),
             allocators: None,
             compare: CompareOptions::default(),
@@ -581,23 +564,23 @@ mod tests {
         assert!(c.fixed.false_alarm_rate > 0.3, "{:?}", c.fixed);
         let held = c.calibrated.as_ref().unwrap();
         assert_eq!(held.false_alarms, 0, "{held:?}");
-        // A 30% drop still clears the calibrated band.
+        // A 60% drop still clears the band fitted on four runs (t with 3 df).
         assert_eq!(held.sizes[0].power, 1.0, "{held:?}");
         let noise = &c.cell_noise[0];
         assert_eq!(noise.runs, 8);
         // The sample sd of ln(1 + 0.05 d) over the drifts is 3.99%; the band
-        // is exp(2.576 * sqrt(2) * sd) - 1.
+        // is exp(t(0.995, 7 df) * sqrt(2) * sd) - 1 with t = 3.4995.
         assert!((noise.between_run_sd - 0.0399).abs() < 0.001, "{noise:?}");
-        assert!((noise.band - 0.156).abs() < 0.003, "{noise:?}");
+        assert!((noise.band - 0.218).abs() < 0.003, "{noise:?}");
         assert_eq!(c.bands()[&noise.cell], noise.band);
-        assert_eq!(c.limit.smallest_detectable_pct, Some(30.0));
+        assert_eq!(c.limit.smallest_detectable_pct, Some(60.0));
         assert!(
             c.limit.statement.contains("calibrated noise band"),
             "{}",
             c.limit.statement
         );
         assert!(
-            c.limit.statement.contains("up to +-15.6%"),
+            c.limit.statement.contains("up to +-21.8%"),
             "{}",
             c.limit.statement
         );

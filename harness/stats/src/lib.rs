@@ -10,6 +10,7 @@
 //! makes results meaningless, so callers drop unusable samples first.
 
 mod aggregate;
+mod between_runs;
 mod change_points;
 mod mann_whitney;
 mod median_interval;
@@ -17,6 +18,7 @@ mod proportion;
 mod ratio;
 
 pub use aggregate::{geometric_mean, median, throughput};
+pub use between_runs::{between_run_band, RunBand};
 pub use change_points::{e_divisive, ChangePoint, EDivisiveConfig};
 pub use mann_whitney::{mann_whitney_u, MannWhitney};
 pub use median_interval::{median_interval, MedianInterval};
