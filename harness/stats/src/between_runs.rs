@@ -20,7 +20,7 @@ pub struct RunBand {
 /// freedom, because sd itself is only estimated. None under two runs or
 /// with a non-positive median.
 pub fn between_run_band(medians: &[f64], level: f64) -> Option<RunBand> {
-    if medians.len() < 2 || medians.iter().any(|m| !(*m > 0.0)) {
+    if medians.len() < 2 || medians.iter().any(|m| m.is_nan() || *m <= 0.0) {
         return None;
     }
     let logs: Vec<f64> = medians.iter().map(|m| m.ln()).collect();
