@@ -218,7 +218,13 @@ fn error_index(e: &ExecutionError) -> usize {
 /// Compares both executors; returns whether the parallel path really ran.
 fn check(block: &Block, pre: &PreState, threads: usize, what: &str) -> bool {
     let seq = execute_sequential(block, pre);
-    let par = execute_parallel(block, pre, threads);
+    // Never bailing keeps the parallel path under test however the threads
+    // happen to be scheduled.
+    let options = gaslab_evm::ParallelOptions {
+        never_bail: true,
+        ..Default::default()
+    };
+    let par = gaslab_evm::execute_parallel_with(block, pre, threads, &options);
     match (seq, par) {
         (Ok(s), Ok((p, stats))) => {
             assert_eq!(s, p, "{what}: outputs differ");

@@ -83,6 +83,10 @@ pub struct LazyToken {
 #[derive(Debug, Clone, Default)]
 pub struct ParallelOptions {
     pub lazy_tokens: Vec<LazyToken>,
+    /// Run the whole block in parallel even when early conflicts say it
+    /// would be faster sequentially. Whether it bails depends on timing, so
+    /// tests that must exercise the parallel path set this.
+    pub never_bail: bool,
 }
 
 /// Executes `block` on `threads` threads; the output equals
@@ -136,6 +140,7 @@ pub fn execute_parallel_with(
         pre,
         cfg: cfg_of(block),
         lazy_tokens: &options.lazy_tokens,
+        may_bail: !options.never_bail,
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
@@ -171,6 +176,7 @@ struct Shared<'a> {
     pre: &'a PreState,
     cfg: CfgEnv,
     lazy_tokens: &'a [LazyToken],
+    may_bail: bool,
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
@@ -235,7 +241,9 @@ impl Shared<'_> {
                     *slot = Some(outcome);
                     wrote_new
                 };
-                self.judge(executions);
+                if self.may_bail {
+                    self.judge(executions);
+                }
                 self.scheduler.finish_execution(tx, incarnation, wrote_new)
             }
         }
