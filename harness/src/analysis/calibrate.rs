@@ -139,16 +139,35 @@ pub struct CellRuns<'a> {
     pub injected: Vec<Vec<&'a CellResult>>,
 }
 
-/// Per-sample rates of a run, None when it did not finish.
-fn run_rates(c: &CellResult) -> Option<Vec<f64>> {
-    (c.status == CellStatus::Ok).then(|| CellRates::of(c).per_sample)
+/// Per-sample rates of one run, None when it did not finish.
+type RunRates = Option<Vec<f64>>;
+
+/// A cell's runs as rates, taken once for every pair that judges them:
+/// `baseline[r]` and `injected[size][r]` for round r.
+struct RatedRuns {
+    baseline: Vec<RunRates>,
+    injected: Vec<Vec<RunRates>>,
+}
+
+impl RatedRuns {
+    fn of(cell: &CellRuns<'_>) -> Self {
+        let rate = |runs: &[&CellResult]| -> Vec<RunRates> {
+            runs.iter()
+                .map(|c| (c.status == CellStatus::Ok).then(|| CellRates::of(c).per_sample))
+                .collect()
+        };
+        RatedRuns {
+            baseline: rate(&cell.baseline),
+            injected: cell.injected.iter().map(|runs| rate(runs)).collect(),
+        }
+    }
 }
 
 /// Between-run noise of the runs at `rounds`. None under two usable runs.
-fn noise_of(runs: &[&CellResult], rounds: impl Iterator<Item = usize>) -> Option<RunBand> {
+fn noise_of(runs: &[RunRates], rounds: impl Iterator<Item = usize>) -> Option<RunBand> {
     let medians: Vec<f64> = rounds
-        .filter_map(|r| run_rates(runs.get(r)?))
-        .filter_map(|rates| gaslab_stats::median(&rates))
+        .filter_map(|r| runs.get(r)?.as_deref())
+        .filter_map(gaslab_stats::median)
         .collect();
     between_run_band(&medians, BAND_LEVEL)
 }
@@ -156,17 +175,16 @@ fn noise_of(runs: &[&CellResult], rounds: impl Iterator<Item = usize>) -> Option
 /// Judges every A/A pair and every (A, B) pair at each size, each with the
 /// band `band(cell, round_a, round_b)` gives, skipping pairs it gives None.
 fn score_rule(
-    runs: &[CellRuns<'_>],
+    runs: &[RatedRuns],
     options: &CalibrationOptions,
     band: impl Fn(usize, usize, usize) -> Option<f64>,
 ) -> RuleScore {
-    let judged = |x: &CellResult, y: &CellResult, noise: f64| {
-        let (x, y) = (run_rates(x)?, run_rates(y)?);
+    let judged = |x: &RunRates, y: &RunRates, noise: f64| {
         let compare = CompareOptions {
             noise,
             ..options.compare
         };
-        Some(judge(&x, &y, &compare))
+        Some(judge(x.as_ref()?, y.as_ref()?, &compare))
     };
     let mut aa_pairs = 0;
     let mut false_alarms = 0;
@@ -174,7 +192,7 @@ fn score_rule(
         for i in 0..cell.baseline.len() {
             for j in i + 1..cell.baseline.len() {
                 let Some(noise) = band(c, i, j) else { continue };
-                if let Some((_, _, v)) = judged(cell.baseline[i], cell.baseline[j], noise) {
+                if let Some((_, _, v)) = judged(&cell.baseline[i], &cell.baseline[j], noise) {
                     aa_pairs += 1;
                     false_alarms +=
                         usize::from(matches!(v, Verdict::Regression | Verdict::Improvement));
@@ -233,12 +251,14 @@ fn score_rule(
 /// (even or odd), the band fitted on the other half. Pairs share runs, so
 /// the counts are not independent trials; the resolution is still 1 / pairs.
 pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptions) -> Calibration {
-    let fixed = score_rule(runs, options, |_, _, _| Some(options.compare.noise));
-    let rounds = |cell: &CellRuns<'_>| cell.baseline.len();
+    let rated: Vec<RatedRuns> = runs.iter().map(RatedRuns::of).collect();
+    let fixed = score_rule(&rated, options, |_, _, _| Some(options.compare.noise));
+    let rounds = |cell: &RatedRuns| cell.baseline.len();
     let cell_noise: Vec<CellNoise> = runs
         .iter()
-        .filter_map(|cell| {
-            let b = noise_of(&cell.baseline, 0..rounds(cell))?;
+        .zip(&rated)
+        .filter_map(|(cell, rated)| {
+            let b = noise_of(&rated.baseline, 0..rounds(rated))?;
             Some(CellNoise {
                 cell: cell_identity(cell.baseline.first()?),
                 runs: b.runs,
@@ -248,7 +268,7 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
         })
         .collect();
     // half_bands[cell][parity]: the band fitted on the rounds of that parity.
-    let half_bands: Vec<[Option<f64>; 2]> = runs
+    let half_bands: Vec<[Option<f64>; 2]> = rated
         .iter()
         .map(|cell| {
             let half = |parity: usize| {
@@ -258,7 +278,7 @@ pub fn score(machine_id: &str, runs: &[CellRuns<'_>], options: &CalibrationOptio
         })
         .collect();
     let calibrated = (options.rounds >= 4).then(|| {
-        score_rule(runs, options, |c, i, j| {
+        score_rule(&rated, options, |c, i, j| {
             if i % 2 != j % 2 {
                 return None;
             }

@@ -267,6 +267,18 @@ pub(crate) mod tests {
     use super::*;
     use crate::analysis::test_sets::{content, noisy_rates};
 
+    /// compare() of two fabricated sets, with no calibrated bands.
+    fn compared(a: &ResultContent, b: &ResultContent, options: &CompareOptions) -> Comparison {
+        compare(
+            Path::new("a"),
+            a,
+            Path::new("b"),
+            b,
+            options,
+            &NoiseBands::new(),
+        )
+    }
+
     #[test]
     fn a_calibrated_band_holds_back_a_drop_the_host_drifts_by_anyway() {
         let a = content(&[("system", noisy_rates(100e6, 0.001, 20, 1))], "c1", &[]);
@@ -305,14 +317,7 @@ pub(crate) mod tests {
     fn a_and_a_show_no_regression_and_a_geometric_mean_near_one() {
         let a = content(&[("system", noisy_rates(100e6, 0.01, 20, 1))], "c1", &[]);
         let b = content(&[("system", noisy_rates(100e6, 0.01, 20, 2))], "c1", &[]);
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &CompareOptions::default(),
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &CompareOptions::default());
         assert_eq!(c.cells.len(), 1);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged, "{:?}", c.cells[0]);
         assert!(!c.has_regression());
@@ -338,14 +343,7 @@ pub(crate) mod tests {
             "c2",
             &[],
         );
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &CompareOptions::default(),
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &CompareOptions::default());
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
         assert_eq!(c.cells[1].verdict, Verdict::Improvement);
         let r = c.cells[0].ratio.unwrap();
@@ -361,28 +359,14 @@ pub(crate) mod tests {
     fn a_significant_change_inside_the_noise_band_is_not_a_regression() {
         let a = content(&[("system", noisy_rates(100e6, 0.001, 30, 1))], "c1", &[]);
         let b = content(&[("system", noisy_rates(99e6, 0.001, 30, 2))], "c1", &[]);
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &CompareOptions::default(),
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &CompareOptions::default());
         assert!(c.cells[0].p_value.unwrap() < 0.01);
         assert_eq!(c.cells[0].verdict, Verdict::Unchanged);
         let strict = CompareOptions {
             noise: 0.005,
             ..Default::default()
         };
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &strict,
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &strict);
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
 
@@ -398,14 +382,7 @@ pub(crate) mod tests {
             "c1",
             &[("kernel.release", "6.8.0")],
         );
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &CompareOptions::default(),
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &CompareOptions::default());
         assert_eq!(c.cells[0].verdict, Verdict::Incomparable);
         assert_eq!(c.fingerprint_changes[0].field, "kernel.release");
         assert!(!c.has_regression());
@@ -413,14 +390,7 @@ pub(crate) mod tests {
             across_fingerprints: true,
             ..Default::default()
         };
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &across,
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &across);
         assert_eq!(c.cells[0].verdict, Verdict::Regression);
     }
 
@@ -428,14 +398,7 @@ pub(crate) mod tests {
     fn cells_on_one_side_only_are_listed() {
         let a = content(&[("system", noisy_rates(1e8, 0.01, 10, 1))], "c1", &[]);
         let b = content(&[("jemalloc", noisy_rates(1e8, 0.01, 10, 1))], "c1", &[]);
-        let c = compare(
-            Path::new("a"),
-            &a,
-            Path::new("b"),
-            &b,
-            &CompareOptions::default(),
-            &NoiseBands::new(),
-        );
+        let c = compared(&a, &b, &CompareOptions::default());
         let v: Vec<_> = c.cells.iter().map(|c| c.verdict).collect();
         assert_eq!(v, [Verdict::OnlyInBaseline, Verdict::OnlyInCandidate]);
         assert_eq!(c.summary.geometric_mean_ratio, None);

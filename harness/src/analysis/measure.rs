@@ -23,22 +23,12 @@ pub struct CellRates {
 
 impl CellRates {
     pub fn of(cell: &CellResult) -> Self {
-        let measure = cell.measure().to_string();
-        let measured: Vec<_> = cell.measured().filter(|s| s.wall_ns > 0).collect();
-        let amounts: Vec<f64> = measured
-            .iter()
-            .map(|s| {
-                if measure == "gas" {
-                    s.gas as f64
-                } else {
-                    s.work_units as f64
-                }
-            })
-            .collect();
-        let seconds: Vec<f64> = measured.iter().map(|s| s.wall_ns as f64 / 1e9).collect();
+        let timed = cell.timed_amounts();
+        let amounts: Vec<f64> = timed.iter().map(|(a, _)| *a as f64).collect();
+        let seconds: Vec<f64> = timed.iter().map(|(_, ns)| *ns as f64 / 1e9).collect();
         let per_sample = cell.rates();
         CellRates {
-            measure,
+            measure: cell.measure().to_string(),
             median: median(&per_sample),
             aggregate: throughput(&amounts, &seconds),
             per_sample,

@@ -114,15 +114,20 @@ impl CellResult {
         }
     }
 
-    /// The rate of each measured sample, in `measure()` per second.
-    pub fn rates(&self) -> Vec<f64> {
+    /// (amount of `measure()`, wall ns) of each timed measured sample.
+    pub fn timed_amounts(&self) -> Vec<(u64, u64)> {
         let gas = self.measure() == "gas";
         self.measured()
             .filter(|s| s.wall_ns > 0)
-            .map(|s| {
-                let amount = if gas { s.gas } else { s.work_units };
-                amount as f64 * 1e9 / s.wall_ns as f64
-            })
+            .map(|s| (if gas { s.gas } else { s.work_units }, s.wall_ns))
+            .collect()
+    }
+
+    /// The rate of each measured sample, in `measure()` per second.
+    pub fn rates(&self) -> Vec<f64> {
+        self.timed_amounts()
+            .into_iter()
+            .map(|(amount, ns)| amount as f64 * 1e9 / ns as f64)
             .collect()
     }
 }
