@@ -157,13 +157,13 @@ pub fn compare_outputs(
         let address = reference
             .changes
             .iter()
-            .find(|(a, c)| other.changes.get(*a) != Some(*c))
+            .find(|(a, c)| other.changes.get(a) != Some(*c))
             .map(|(a, _)| *a)
             .or_else(|| {
                 other
                     .changes
                     .keys()
-                    .find(|a| !reference.changes.contains_key(*a))
+                    .find(|a| !reference.changes.contains_key(a))
                     .copied()
             });
         return Err(mismatch(

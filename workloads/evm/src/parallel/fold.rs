@@ -6,7 +6,7 @@
 
 use super::memory::{Basic, Final, MvMemory};
 use super::vm::TxOutcome;
-use crate::output::{AccountChange, BlockOutput, Receipt};
+use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
 use revm::context::Cfg;
 use revm::context::CfgEnv;
@@ -60,10 +60,10 @@ pub(super) fn fold(
     drop(outcomes);
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
-    let mut finals = Vec::new();
+    let mut finals = Vec::with_capacity(results.len());
     for (part_receipts, part_finals) in results {
         receipts.extend(part_receipts?);
-        finals.extend(part_finals);
+        finals.push(part_finals);
     }
     let mut cumulative = 0u64;
     for r in &mut receipts {
@@ -115,20 +115,20 @@ fn lazy_sender_valid(block: &Block, cfg: &CfgEnv, tx: usize, basic: Basic) -> bo
         && calculate_caller_fee(balance, tx, &block.context.env, cfg).is_ok()
 }
 
-/// Groups the locations' last values by account and keeps what differs
-/// from the pre-state, by the rule the sequential executor uses: sorted by
-/// address (small keys, not whole values), then cut into `threads` runs of
-/// whole accounts that are worked out side by side.
-fn state_diff(
-    pre: &PreState,
-    finals: Vec<(Address, Final)>,
-    threads: usize,
-) -> BTreeMap<Address, AccountChange> {
-    let mut order: Vec<(Address, u32)> = finals
-        .iter()
-        .enumerate()
-        .map(|(i, (a, _))| (*a, i as u32))
-        .collect();
+/// Groups the locations' last values (one list per fold thread, never
+/// copied into one) by account and keeps what differs from the pre-state,
+/// by the rule the sequential executor uses: sorted by address (small keys,
+/// not whole values), then cut into `threads` runs of whole accounts that
+/// are worked out side by side.
+fn state_diff(pre: &PreState, finals: Vec<Vec<(Address, Final)>>, threads: usize) -> StateDiff {
+    let mut order: Vec<(Address, u32, u32)> = Vec::with_capacity(finals.iter().map(Vec::len).sum());
+    for (p, part) in finals.iter().enumerate() {
+        order.extend(
+            part.iter()
+                .enumerate()
+                .map(|(i, (a, _))| (*a, p as u32, i as u32)),
+        );
+    }
     order.sort_unstable();
     let mut cuts = vec![0];
     for t in 1..threads {
@@ -149,7 +149,9 @@ fn state_diff(
                     run.chunk_by(|a, b| a.0 == b.0)
                         .filter_map(|group| {
                             let address = group[0].0;
-                            let values = group.iter().map(|(_, i)| &finals[*i as usize].1);
+                            let values = group
+                                .iter()
+                                .map(|(_, p, i)| &finals[*p as usize][*i as usize].1);
                             Some((address, account_change(pre, address, values)?))
                         })
                         .collect()
@@ -161,8 +163,12 @@ fn state_diff(
             .map(|w| w.join().expect("diff worker panicked"))
             .collect()
     });
-    // Runs are in address order: a bulk load.
-    runs.into_iter().flatten().collect()
+    // Runs are in address order: one copy into the result.
+    let mut changes = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        changes.extend(run);
+    }
+    StateDiff::from_sorted(changes)
 }
 
 /// One account's change, from the last values of its locations.

@@ -603,10 +603,11 @@ impl<'a> MvMemory<'a> {
         step: usize,
         sender_ok: impl Fn(TxIdx, Basic) -> bool,
     ) -> Option<Vec<(Address, Final)>> {
-        let mut out = Vec::new();
-        for shard in self.shards.iter().skip(first).step_by(step) {
+        let mine = || self.shards.iter().skip(first).step_by(step);
+        // Sized once: growing would copy (and fault in) the list again.
+        let mut out = Vec::with_capacity(mine().map(|s| s.lock().unwrap().len()).sum());
+        for shard in mine() {
             let shard = std::mem::take(&mut *shard.lock().unwrap());
-            out.reserve(shard.len());
             for (loc, versions) in &shard {
                 let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
                     Entry::Data(v) => Some((*w, v)),
