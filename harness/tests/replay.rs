@@ -204,3 +204,35 @@ fn parallel_and_sequential_both_verify_every_block_and_agree() {
         assert!(text(&out).contains("41 blocks"), "{}", text(&out));
     }
 }
+
+#[test]
+fn each_parallel_row_carries_the_blocks_own_headroom() {
+    let dir = subset();
+    let out = replay(&[
+        "--executor",
+        "both",
+        "--threads",
+        "2",
+        "--format",
+        "json",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let headroom: Vec<f64> = doc["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["headroom"].as_f64().expect("a headroom on every row"))
+        .collect();
+    // One transaction has nothing to overlap; two threads cap the rest.
+    assert!(
+        headroom.iter().all(|h| (1.0..=2.0).contains(h)),
+        "{headroom:?}"
+    );
+    assert!(headroom.iter().any(|h| *h > 1.05), "{headroom:?}");
+
+    let sequential_only = replay(&["--format", "json", dir.join("46147").to_str().unwrap()]);
+    let doc: Value = serde_json::from_slice(&sequential_only.stdout).unwrap();
+    assert!(doc["blocks"][0]["headroom"].is_null(), "{doc}");
+}

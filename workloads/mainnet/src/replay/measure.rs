@@ -5,6 +5,7 @@ use crate::executor::{run, Executor};
 use crate::hardfork;
 use crate::verify::{compare_outputs, verify_header};
 use crate::{MainnetBlock, MainnetError, Mismatch};
+use gaslab_evm::{dependency_headroom, ParallelOptions};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
@@ -18,6 +19,11 @@ pub struct BlockRow {
     /// Median wall time per executor, in ms; None where it did not run.
     pub sequential_ms: Option<f64>,
     pub parallel_ms: Option<f64>,
+    /// The block's own limit at `threads`: min(threads, gas / gas on its
+    /// critical path) from the sequential run's dependency DAG, so a low
+    /// speedup reads against what the block allows. Where the parallel
+    /// executor ran.
+    pub headroom: Option<f64>,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
@@ -56,6 +62,7 @@ impl BlockRow {
             gas: 0,
             sequential_ms: None,
             parallel_ms: None,
+            headroom: None,
             verdict,
         }
     }
@@ -81,6 +88,7 @@ pub fn measure_block(
         gas: block.gas_used(),
         sequential_ms: None,
         parallel_ms: None,
+        headroom: None,
         verdict: Verdict::Match,
     };
     let mut reference = None;
@@ -119,7 +127,14 @@ pub fn measure_block(
         let median = median(&mut times);
         match executor {
             Executor::Sequential => row.sequential_ms = Some(median),
-            Executor::Parallel => row.parallel_ms = Some(median),
+            Executor::Parallel => {
+                row.parallel_ms = Some(median);
+                // Untimed; the block executed, so its DAG can be measured.
+                row.headroom =
+                    dependency_headroom(&block.block, &block.pre, &ParallelOptions::default())
+                        .ok()
+                        .map(|h| h.ideal_speedup(threads));
+            }
         }
     }
     row

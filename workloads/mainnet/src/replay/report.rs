@@ -96,9 +96,7 @@ impl Table {
                 ms(row.sequential_ms),
                 ms(row.parallel_ms),
                 row.speedup().map_or("-".into(), |s| format!("{s:.2}x")),
-                // The block's own dependency bound comes with the parallel
-                // executor's statistics; not measured in this build.
-                "-".into(),
+                row.headroom.map_or("-".into(), |h| format!("{h:.2}x")),
                 verdict,
             ])
         );
