@@ -5,6 +5,7 @@
 //! synthetic generators, mainnet replay and the proving workloads all call it.
 
 mod block;
+mod block_cache;
 mod output;
 mod parallel;
 mod prestate;

@@ -57,28 +57,52 @@ impl AccountChange {
     }
 }
 
-/// Every account a block changed, in address order. One sorted vector, built
-/// in order by both executors: a `BTreeMap` would copy each change once
-/// more, and at a million accounts per gigagas block that copy showed up
-/// beside the execution itself.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StateDiff(Vec<(Address, AccountChange)>);
-
-type Entries<'a> = std::iter::Map<
-    std::slice::Iter<'a, (Address, AccountChange)>,
-    fn(&'a (Address, AccountChange)) -> (&'a Address, &'a AccountChange),
->;
+/// Every account a block changed, seen in address order. The changes stay
+/// where the executor built them (one list per building thread) and only a
+/// small index is sorted: putting a gigagas block's hundred thousand changes
+/// themselves in order cost a cache miss or two each, as much as executing
+/// the transfers that made them. Consumers walk the index.
+#[derive(Clone, Default)]
+pub struct StateDiff {
+    parts: Vec<Vec<(Address, AccountChange)>>,
+    /// (part, position) of each change, in address order.
+    order: Vec<(u32, u32)>,
+}
 
 impl StateDiff {
-    /// `changes` must be sorted by address, each address once.
-    pub(crate) fn from_sorted(changes: Vec<(Address, AccountChange)>) -> Self {
-        debug_assert!(changes.windows(2).all(|w| w[0].0 < w[1].0));
-        Self(changes)
+    /// `parts` may come in any order; each address once over all of them.
+    pub(crate) fn from_parts(parts: Vec<Vec<(Address, AccountChange)>>) -> Self {
+        let address = |p: u32, i: u32| &parts[p as usize][i as usize].0;
+        // Sorted by the first eight bytes, held inline; the whole address
+        // (a pointer chase) only breaks ties.
+        let mut keys: Vec<(u64, u32, u32)> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for (p, part) in parts.iter().enumerate() {
+            keys.extend(part.iter().enumerate().map(|(i, (a, _))| {
+                let prefix = u64::from_be_bytes(a.0[..8].try_into().unwrap());
+                (prefix, p as u32, i as u32)
+            }));
+        }
+        keys.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| address(a.1, a.2).cmp(address(b.1, b.2)))
+        });
+        debug_assert!(keys
+            .windows(2)
+            .all(|w| address(w[0].1, w[0].2) != address(w[1].1, w[1].2)));
+        let order = keys.into_iter().map(|(_, p, i)| (p, i)).collect();
+        Self { parts, order }
+    }
+
+    fn entry(&self, (p, i): (u32, u32)) -> &(Address, AccountChange) {
+        &self.parts[p as usize][i as usize]
     }
 
     pub fn get(&self, address: &Address) -> Option<&AccountChange> {
-        let i = self.0.binary_search_by_key(address, |(a, _)| *a).ok()?;
-        Some(&self.0[i].1)
+        let i = self
+            .order
+            .binary_search_by(|at| self.entry(*at).0.cmp(address))
+            .ok()?;
+        Some(&self.entry(self.order[i]).1)
     }
 
     pub fn contains_key(&self, address: &Address) -> bool {
@@ -86,30 +110,69 @@ impl StateDiff {
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.order.is_empty()
     }
 
     /// In address order.
-    pub fn iter(&self) -> Entries<'_> {
-        self.0.iter().map(|(a, c)| (a, c))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            diff: self,
+            order: self.order.iter(),
+        }
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Address> {
-        self.0.iter().map(|(a, _)| a)
+        self.iter().map(|(a, _)| a)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &AccountChange> {
-        self.0.iter().map(|(_, c)| c)
+        self.iter().map(|(_, c)| c)
     }
 }
 
+impl PartialEq for StateDiff {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for StateDiff {}
+
+impl std::fmt::Debug for StateDiff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A state diff's changes in address order.
+#[derive(Clone)]
+pub struct Iter<'a> {
+    diff: &'a StateDiff,
+    order: std::slice::Iter<'a, (u32, u32)>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Address, &'a AccountChange);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (a, c) = self.diff.entry(*self.order.next()?);
+        Some((a, c))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.order.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
 impl<'a> IntoIterator for &'a StateDiff {
     type Item = (&'a Address, &'a AccountChange);
-    type IntoIter = Entries<'a>;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
@@ -167,4 +230,59 @@ impl BlockOutput {
 
 fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(balance: u64) -> AccountChange {
+        AccountChange {
+            balance: U256::from(balance),
+            code_hash: KECCAK_EMPTY,
+            ..Default::default()
+        }
+    }
+
+    fn address(first: u8, last: u8) -> Address {
+        let mut a = [0u8; 20];
+        a[0] = first;
+        a[19] = last;
+        Address::from(a)
+    }
+
+    #[test]
+    fn parts_in_any_order_read_in_address_order() {
+        // Two addresses share their first eight bytes: the tie is broken on
+        // the whole address.
+        let (a, b, c, d) = (address(1, 9), address(1, 2), address(7, 0), address(3, 3));
+        let diff = StateDiff::from_parts(vec![
+            vec![(c, change(3)), (a, change(1))],
+            vec![],
+            vec![(d, change(4)), (b, change(2))],
+        ]);
+        let keys: Vec<_> = diff.keys().copied().collect();
+        assert_eq!(keys, vec![b, a, d, c]);
+        assert_eq!(diff.len(), 4);
+        assert_eq!(diff[&d].balance, U256::from(4));
+        assert!(!diff.contains_key(&address(2, 0)));
+
+        let same = StateDiff::from_parts(vec![vec![
+            (a, change(1)),
+            (b, change(2)),
+            (c, change(3)),
+            (d, change(4)),
+        ]]);
+        assert_eq!(diff, same);
+        let other = StateDiff::from_parts(vec![vec![(a, change(1))]]);
+        assert_ne!(diff, other);
+        let digest = |changes| {
+            BlockOutput {
+                changes,
+                ..Default::default()
+            }
+            .digest()
+        };
+        assert_eq!(digest(diff), digest(same));
+    }
 }

@@ -101,6 +101,24 @@ impl PreState {
     }
 }
 
+/// An account as revm takes it. Not built from `AccountInfo::default()`,
+/// whose empty code is one shared `Arc`: every thread bumping its count on
+/// every account load is a cache line bounced between cores.
+pub(crate) fn account_info(
+    balance: U256,
+    nonce: u64,
+    code_hash: B256,
+    code: Option<Bytecode>,
+) -> AccountInfo {
+    AccountInfo {
+        balance,
+        nonce,
+        code_hash,
+        code,
+        account_id: None,
+    }
+}
+
 impl DatabaseRef for &PreState {
     type Error = PreStateError;
 

@@ -1,14 +1,12 @@
 //! The reference executor: revm, one transaction after another.
 
-use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
+use crate::block_cache::BlockCache;
+use crate::output::{BlockOutput, Receipt};
 use crate::{Block, ExecutionError, PreState};
 use revm::context::result::EVMError;
 use revm::context::{CfgEnv, Context};
-use revm::database::{AccountState, CacheDB};
 use revm::database_interface::DatabaseRef;
 use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
-use revm::primitives::{Address, U256};
-use std::collections::BTreeMap;
 
 /// Executes `block` on top of `pre`, leaving `pre` untouched.
 pub fn execute_sequential(block: &Block, pre: &PreState) -> Result<BlockOutput, ExecutionError> {
@@ -25,11 +23,10 @@ pub fn execute_sequential_on<DB: DatabaseRef>(
     let ctx = &block.context;
     let mut cfg = CfgEnv::new_with_spec(ctx.spec);
     cfg.chain_id = ctx.chain_id;
-    let mut db = CacheDB::new(pre);
     // A transaction touches about two accounts; growing the cache from
     // empty rehashed every account several times (a sixth of a gigagas
     // transfer block's time, by perf).
-    db.cache.accounts.reserve(2 * block.transactions.len() + 1);
+    let db = BlockCache::new(pre, 2 * block.transactions.len() + 1);
     let mut evm = Context::mainnet()
         .with_db(db)
         .with_block(ctx.env.clone())
@@ -66,63 +63,10 @@ pub fn execute_sequential_on<DB: DatabaseRef>(
         });
     }
 
-    let db = &evm.ctx.journaled_state.database;
+    let changes = evm.ctx.journaled_state.database.state_diff();
     Ok(BlockOutput {
         receipts,
-        changes: state_diff(db)?,
+        changes: changes.map_err(|reason| ExecutionError::StateDiff { reason })?,
         gas_used: cumulative,
     })
-}
-
-/// Every account whose state after the block differs from the state below
-/// the cache.
-pub(crate) fn state_diff<DB: DatabaseRef>(db: &CacheDB<DB>) -> Result<StateDiff, ExecutionError> {
-    let pre = &db.db;
-    let after_block = |e: DB::Error| ExecutionError::StateDiff {
-        reason: e.to_string(),
-    };
-    // Visited in address order, so the changes come out sorted. An account
-    // only loaded (never committed) is as it was and needs no look at the
-    // pre-state. Sorted by the address's first eight bytes, held inline, so
-    // comparisons rarely chase the references.
-    let mut accounts: Vec<_> = db
-        .cache
-        .accounts
-        .iter()
-        .filter(|(_, a)| a.account_state != AccountState::None)
-        .map(|(address, account)| (sort_key(address), address, account))
-        .collect();
-    accounts.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    let mut changes = Vec::with_capacity(accounts.len());
-    for (_, address, account) in accounts {
-        let before = pre.basic_ref(*address).map_err(after_block)?;
-        // A self-destructed account that existed is wiped, like a created one.
-        let storage_cleared = match account.account_state {
-            AccountState::StorageCleared => true,
-            AccountState::NotExisting => before.is_some(),
-            _ => false,
-        };
-        let mut storage = BTreeMap::new();
-        for (slot, value) in &account.storage {
-            let base = if storage_cleared {
-                U256::ZERO
-            } else {
-                pre.storage_ref(*address, *slot).map_err(after_block)?
-            };
-            if *value != base {
-                storage.insert(*slot, *value);
-            }
-        }
-        let info = &account.info;
-        let before = before.map(|b| (b.balance, b.nonce, b.code_hash));
-        let after = (info.balance, info.nonce, info.code_hash);
-        if let Some(change) = AccountChange::between(before, after, storage_cleared, storage) {
-            changes.push((*address, change));
-        }
-    }
-    Ok(StateDiff::from_sorted(changes))
-}
-
-fn sort_key(address: &Address) -> u64 {
-    u64::from_be_bytes(address.0[..8].try_into().unwrap())
 }

@@ -1,24 +1,26 @@
 //! Turns the finished multi-version memory into the block's output: receipts
 //! in block order, the checks a lazy sender skipped, and the state diff read
 //! straight from every location's last value. No transaction's state is
-//! committed a second time, and all but a prefix sum of gas runs on every
-//! thread.
+//! committed a second time; each account is finished by the thread whose
+//! shards hold it, and only the few with changed slots (which live in
+//! other shards) meet at two barriers. Small blocks fold on the calling
+//! thread alone.
 
-use super::memory::{Basic, Final, MvMemory};
+use super::memory::{AccountFinal, Basic, Finals, MvMemory};
 use super::vm::TxOutcome;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
+use crate::prestate::account_info;
 use crate::{Block, PreState};
 use revm::context::Cfg;
 use revm::context::CfgEnv;
 use revm::handler::pre_execution::{calculate_caller_fee, validate_account_nonce_and_code};
 use revm::primitives::{Address, KECCAK_EMPTY, U256};
-use revm::state::AccountInfo;
 use std::collections::BTreeMap;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex, OnceLock};
 
-/// One thread's share: its transactions' receipts (None: one is invalid)
-/// and its shards' last values.
-type PartFold = (Option<Vec<Receipt>>, Vec<(Address, Final)>);
+/// The fewest transactions worth a fold thread of their own.
+const FOLD_CHUNK_MIN: usize = 2048;
 
 /// None when some transaction turns out invalid (the caller then runs the
 /// block sequentially, which reports it).
@@ -30,41 +32,77 @@ pub(super) fn fold(
     mut outcomes: Vec<TxOutcome>,
     threads: usize,
 ) -> Option<BlockOutput> {
-    let chunk = outcomes.len().div_ceil(threads.max(1)).max(1);
-    let parts = outcomes.len().div_ceil(chunk);
-    // The beneficiary is read before any thread empties a shard.
-    let checked = Barrier::new(parts);
+    // Below a few thousand transactions a fold thread's start and the
+    // barriers cost more than the fold itself.
+    let chunk = outcomes.len().div_ceil(threads.max(1)).max(FOLD_CHUNK_MIN);
+    let parts = outcomes.len().div_ceil(chunk).max(1);
+    let fold = Fold {
+        block,
+        pre,
+        cfg,
+        mv,
+        parts,
+        coinbase: mv.final_coinbase(),
+        barrier: Barrier::new(parts),
+        invalid: AtomicBool::new(false),
+        storage_accounts: Mutex::default(),
+        sorted_storage_accounts: OnceLock::new(),
+        held: Mutex::default(),
+        heads: OnceLock::new(),
+    };
+    // The calling thread folds the first part.
     let results: Vec<PartFold> = std::thread::scope(|s| {
-        let workers: Vec<_> = outcomes
-            .chunks_mut(chunk)
-            .enumerate()
+        let mut parts = outcomes.chunks_mut(chunk).enumerate();
+        let first = parts.next();
+        let workers: Vec<_> = parts
             .map(|(t, part)| {
-                let checked = &checked;
-                s.spawn(move || {
-                    let coinbase = (t == 0).then(|| mv.final_coinbase());
-                    checked.wait();
-                    let sender_ok = |i, basic| lazy_sender_valid(block, cfg, i, basic);
-                    let Some(mut finals) = mv.take_finals(t, parts, sender_ok) else {
-                        return (None, Vec::new());
-                    };
-                    finals.extend(coinbase);
-                    (part.iter_mut().map(receipt).collect(), finals)
-                })
+                let fold = &fold;
+                s.spawn(move || fold.part(t, part))
             })
             .collect();
-        workers
+        let first = first.map(|(t, part)| fold.part(t, part));
+        first
             .into_iter()
-            .map(|w| w.join().expect("fold worker panicked"))
+            .chain(
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("fold worker panicked")),
+            )
             .collect()
     });
     drop(outcomes);
+    if fold.invalid.load(Ordering::Relaxed) {
+        return None;
+    }
 
     let mut receipts = Vec::with_capacity(block.transactions.len());
-    let mut finals = Vec::with_capacity(results.len());
-    for (part_receipts, part_finals) in results {
-        receipts.extend(part_receipts?);
-        finals.push(part_finals);
+    let mut changes = Vec::with_capacity(results.len() + 1);
+    let heads = fold.heads.into_inner().unwrap_or_default();
+    let mut storage = vec![Vec::new(); heads.len()];
+    for part in results {
+        receipts.extend(part.receipts?);
+        changes.push(part.changes);
+        for (i, slot, value) in part.slots {
+            storage[i as usize].push((slot, value));
+        }
     }
+    // Accounts with changed slots, few but for the slots: finished here.
+    changes.push(
+        heads
+            .iter()
+            .zip(storage)
+            .filter_map(|(head, slots)| {
+                let storage = BTreeMap::from_iter(slots);
+                let change = AccountChange::between(
+                    head.before,
+                    head.after(),
+                    head.reset.is_some(),
+                    storage,
+                )?;
+                Some((head.address, change))
+            })
+            .collect(),
+    );
     let mut cumulative = 0u64;
     for r in &mut receipts {
         cumulative += r.gas_used;
@@ -75,9 +113,136 @@ pub(super) fn fold(
     }
     Some(BlockOutput {
         receipts,
-        changes: state_diff(pre, finals, parts),
+        changes: StateDiff::from_parts(changes),
         gas_used: cumulative,
     })
+}
+
+/// One fold thread's share: its transactions' receipts (None: one is
+/// invalid), the changes of its accounts without changed slots, and its
+/// changed slots as (storage account, slot, value).
+struct PartFold {
+    receipts: Option<Vec<Receipt>>,
+    changes: Vec<(Address, AccountChange)>,
+    slots: Vec<(u32, U256, U256)>,
+}
+
+/// What the fold threads share. An account's slots live in other shards
+/// (and so other threads) than the account, so the few accounts with
+/// changed slots are gathered at two barriers; every other account is
+/// finished by the thread that took it.
+struct Fold<'a> {
+    block: &'a Block,
+    pre: &'a PreState,
+    cfg: &'a CfgEnv,
+    mv: &'a MvMemory<'a>,
+    parts: usize,
+    coinbase: Basic,
+    barrier: Barrier,
+    invalid: AtomicBool,
+    storage_accounts: Mutex<Vec<Address>>,
+    sorted_storage_accounts: OnceLock<Vec<Address>>,
+    /// Final account values of the storage accounts, as the threads met them.
+    held: Mutex<Vec<AccountFinal>>,
+    /// One per storage account, in address order.
+    heads: OnceLock<Vec<AccountFinal>>,
+}
+
+impl Fold<'_> {
+    fn part(&self, t: usize, outcomes: &mut [TxOutcome]) -> PartFold {
+        let receipts = outcomes.iter_mut().map(receipt).collect();
+        let sender_ok = |i, basic| lazy_sender_valid(self.block, self.cfg, i, basic);
+        let finals = self.mv.take_finals(t, self.parts, self.coinbase, sender_ok);
+        if finals.is_none() {
+            self.invalid.store(true, Ordering::Relaxed);
+        }
+        let Finals {
+            accounts,
+            mut slots,
+        } = finals.unwrap_or_default();
+
+        slots.sort_unstable_by(|a, b| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot)));
+        let mine = slots
+            .chunk_by(|a, b| a.address == b.address)
+            .map(|g| g[0].address);
+        self.storage_accounts.lock().unwrap().extend(mine);
+        if self.barrier.wait().is_leader() {
+            let mut all = std::mem::take(&mut *self.storage_accounts.lock().unwrap());
+            all.sort_unstable();
+            all.dedup();
+            self.sorted_storage_accounts.set(all).unwrap();
+        }
+        self.barrier.wait();
+        let storage_accounts = self.sorted_storage_accounts.get().unwrap();
+
+        let mut changes = Vec::with_capacity(accounts.len());
+        let mut held = Vec::new();
+        for account in accounts {
+            if !storage_accounts.is_empty()
+                && storage_accounts.binary_search(&account.address).is_ok()
+            {
+                held.push(account);
+                continue;
+            }
+            let after = account.after();
+            let reset = account.reset.is_some();
+            if let Some(change) =
+                AccountChange::between(account.before, after, reset, BTreeMap::new())
+            {
+                changes.push((account.address, change));
+            }
+        }
+        self.held.lock().unwrap().extend(held);
+        if self.barrier.wait().is_leader() {
+            self.gather_heads(storage_accounts);
+        }
+        self.barrier.wait();
+        let heads = self.heads.get().unwrap();
+
+        let mut resolved = Vec::new();
+        let mut i = 0;
+        for group in slots.chunk_by(|a, b| a.address == b.address) {
+            let address = group[0].address;
+            while storage_accounts[i] != address {
+                i += 1;
+            }
+            let reset = heads[i].reset;
+            for slot in group {
+                let mut pre_value = None;
+                let mut pre = || {
+                    *pre_value.get_or_insert_with(|| self.pre.storage_slot(&address, &slot.slot))
+                };
+                let value = slot.versions.resolve(reset, &mut pre);
+                // Once wiped, a slot's base is zero.
+                let base = if reset.is_some() { U256::ZERO } else { pre() };
+                if value != base {
+                    resolved.push((i as u32, slot.slot, value));
+                }
+            }
+        }
+        PartFold {
+            receipts,
+            changes,
+            slots: resolved,
+        }
+    }
+
+    /// The storage accounts' own final values: from the thread that met
+    /// each, or the pre-state where the block left the account alone.
+    fn gather_heads(&self, storage_accounts: &[Address]) {
+        let mut held = std::mem::take(&mut *self.held.lock().unwrap());
+        held.sort_unstable_by_key(|a| a.address);
+        let heads = storage_accounts
+            .iter()
+            .map(
+                |address| match held.binary_search_by_key(address, |a| a.address) {
+                    Ok(i) => held[i].clone(),
+                    Err(_) => AccountFinal::from_pre(*address, self.pre.account(address)),
+                },
+            )
+            .collect();
+        self.heads.set(heads).unwrap();
+    }
 }
 
 /// The receipt of a final incarnation (cumulative gas filled in later);
@@ -98,12 +263,7 @@ fn receipt(outcome: &mut TxOutcome) -> Option<Receipt> {
 /// as the transactions below it left them, must pass revm's own checks.
 fn lazy_sender_valid(block: &Block, cfg: &CfgEnv, tx: usize, basic: Basic) -> bool {
     let (balance, nonce) = basic.unwrap_or_default();
-    let real = AccountInfo {
-        balance,
-        nonce,
-        code_hash: KECCAK_EMPTY,
-        ..Default::default()
-    };
+    let real = account_info(balance, nonce, KECCAK_EMPTY, None);
     let tx = &block.transactions[tx];
     validate_account_nonce_and_code(
         &real,
@@ -113,104 +273,4 @@ fn lazy_sender_valid(block: &Block, cfg: &CfgEnv, tx: usize, basic: Basic) -> bo
     )
     .is_ok()
         && calculate_caller_fee(balance, tx, &block.context.env, cfg).is_ok()
-}
-
-/// Groups the locations' last values (one list per fold thread, never
-/// copied into one) by account and keeps what differs from the pre-state,
-/// by the rule the sequential executor uses: sorted by address (small keys,
-/// not whole values), then cut into `threads` runs of whole accounts that
-/// are worked out side by side.
-fn state_diff(pre: &PreState, finals: Vec<Vec<(Address, Final)>>, threads: usize) -> StateDiff {
-    let mut order: Vec<(Address, u32, u32)> = Vec::with_capacity(finals.iter().map(Vec::len).sum());
-    for (p, part) in finals.iter().enumerate() {
-        order.extend(
-            part.iter()
-                .enumerate()
-                .map(|(i, (a, _))| (*a, p as u32, i as u32)),
-        );
-    }
-    order.sort_unstable();
-    let mut cuts = vec![0];
-    for t in 1..threads {
-        let mut cut = (order.len() * t / threads).max(*cuts.last().unwrap());
-        while cut > 0 && cut < order.len() && order[cut].0 == order[cut - 1].0 {
-            cut += 1;
-        }
-        cuts.push(cut);
-    }
-    cuts.push(order.len());
-    let runs: Vec<Vec<(Address, AccountChange)>> = std::thread::scope(|s| {
-        let workers: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let run = &order[w[0]..w[1]];
-                let finals = &finals;
-                s.spawn(move || {
-                    run.chunk_by(|a, b| a.0 == b.0)
-                        .filter_map(|group| {
-                            let address = group[0].0;
-                            let values = group
-                                .iter()
-                                .map(|(_, p, i)| &finals[*p as usize][*i as usize].1);
-                            Some((address, account_change(pre, address, values)?))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("diff worker panicked"))
-            .collect()
-    });
-    // Runs are in address order: one copy into the result.
-    let mut changes = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-    for run in runs {
-        changes.extend(run);
-    }
-    StateDiff::from_sorted(changes)
-}
-
-/// One account's change, from the last values of its locations.
-fn account_change<'f>(
-    pre: &PreState,
-    address: Address,
-    values: impl Iterator<Item = &'f Final> + Clone,
-) -> Option<AccountChange> {
-    let before = pre
-        .account(&address)
-        .map(|a| (a.balance, a.nonce, a.code_hash));
-    let (mut balance, mut nonce, mut code_hash) = before.unwrap_or((U256::ZERO, 0, KECCAK_EMPTY));
-    let mut reset = None;
-    for f in values.clone() {
-        match f {
-            Final::Basic(b) => (balance, nonce) = b.unwrap_or_default(),
-            Final::Code(hash) => code_hash = *hash,
-            Final::Reset(writer) => reset = Some(*writer),
-            Final::Storage(..) => {}
-        }
-    }
-    let mut storage = BTreeMap::new();
-    for f in values {
-        let Final::Storage(slot, versions) = f else {
-            continue;
-        };
-        let pre_value = || pre.storage_slot(&address, slot);
-        let value = versions.resolve(reset, pre_value);
-        // Once wiped, a slot's base is zero.
-        let base = if reset.is_some() {
-            U256::ZERO
-        } else {
-            pre_value()
-        };
-        if value != base {
-            storage.insert(*slot, value);
-        }
-    }
-    AccountChange::between(
-        before,
-        (balance, nonce, code_hash),
-        reset.is_some(),
-        storage,
-    )
 }

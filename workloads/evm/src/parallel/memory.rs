@@ -8,10 +8,12 @@
 //! declared token balances) are stored as deltas and summed on read.
 
 use super::lazy::LAZY_LIMIT;
+use crate::output::Info;
 use crate::PreState;
 use revm::bytecode::Bytecode;
 use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
+use revm::state::AccountInfo;
 use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -268,17 +270,55 @@ impl SlotVersions {
     }
 }
 
-/// A location's value at the end of the block.
+/// An account's last word at the end of the block, its storage apart.
 #[derive(Debug, Clone)]
-pub(crate) enum Final {
-    Basic(Basic),
-    Code(B256),
-    Storage(U256, SlotVersions),
+pub(crate) struct AccountFinal {
+    pub address: Address,
+    /// Balance, nonce and code hash before the block; None = did not exist.
+    pub before: Option<Info>,
+    pub basic: Basic,
+    pub code_hash: B256,
     /// The last transaction that wiped the account's storage.
-    Reset(TxIdx),
+    pub reset: Option<TxIdx>,
 }
 
-const SHARDS: usize = 256;
+impl AccountFinal {
+    /// Untouched by the block but for its storage.
+    pub(crate) fn from_pre(address: Address, pre: Option<&AccountInfo>) -> Self {
+        Self {
+            address,
+            before: pre.map(|a| (a.balance, a.nonce, a.code_hash)),
+            basic: pre.map(|a| (a.balance, a.nonce)),
+            code_hash: pre.map_or(KECCAK_EMPTY, |a| a.code_hash),
+            reset: None,
+        }
+    }
+
+    pub(crate) fn after(&self) -> Info {
+        let (balance, nonce) = self.basic.unwrap_or_default();
+        (balance, nonce, self.code_hash)
+    }
+}
+
+/// A storage slot's versions at the end of the block.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotFinal {
+    pub address: Address,
+    pub slot: U256,
+    pub versions: SlotVersions,
+}
+
+/// The last word of a set of shards: accounts and slots apart, because an
+/// account's slots live in other shards than the account.
+#[derive(Debug, Default)]
+pub(crate) struct Finals {
+    pub accounts: Vec<AccountFinal>,
+    pub slots: Vec<SlotFinal>,
+}
+
+/// Shards for the largest blocks; small blocks get fewer (each is an
+/// allocation, faulted in, before the first transaction runs).
+const MAX_SHARDS: usize = 256;
 type Shard = HashMap<Location, Versions, DefaultHashBuilder>;
 
 /// A transaction's fee owed to the beneficiary.
@@ -303,17 +343,17 @@ pub(crate) struct MvMemory<'a> {
 }
 
 /// The shard of a location: a multiplicative mix of the address and slot,
-/// far cheaper than hashing the whole location twice.
-fn shard_of(loc: &Location) -> usize {
+/// far cheaper than hashing the whole location twice. An account's own
+/// locations (balance, code, wipe) share a shard, so the fold finds them
+/// together; its slots spread, so a busy contract is no global lock.
+fn shard_of(loc: &Location, shards: usize) -> usize {
     let (address, extra) = match loc {
-        Location::Basic(a) => (a, 1),
-        Location::Code(a) => (a, 2),
+        Location::Basic(a) | Location::Code(a) | Location::StorageReset(a) => (a, 0),
         Location::Storage(a, slot) => (a, slot.as_limbs()[0] ^ slot.as_limbs()[3]),
-        Location::StorageReset(a) => (a, 3),
     };
     let a = u64::from_le_bytes(address.0[12..20].try_into().unwrap());
     let mixed = (a ^ extra.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (mixed >> 56) as usize % SHARDS
+    (mixed >> 56) as usize % shards
 }
 
 impl<'a> MvMemory<'a> {
@@ -324,12 +364,13 @@ impl<'a> MvMemory<'a> {
         txs: usize,
         expected_locations: usize,
     ) -> Self {
-        let per_shard = expected_locations / SHARDS + expected_locations / (4 * SHARDS);
+        let shards = (txs / 4).next_power_of_two().clamp(16, MAX_SHARDS);
+        let per_shard = expected_locations / shards + expected_locations / (4 * shards);
         Self {
             fees: (0..txs).map(|_| Mutex::new(Fee::Pending)).collect(),
             coinbase,
             coinbase_read: AtomicBool::new(false),
-            shards: (0..SHARDS)
+            shards: (0..shards)
                 .map(|_| {
                     Mutex::new(Shard::with_capacity_and_hasher(
                         per_shard,
@@ -343,7 +384,9 @@ impl<'a> MvMemory<'a> {
     }
 
     fn shard(&self, loc: &Location) -> std::sync::MutexGuard<'_, Shard> {
-        self.shards[shard_of(loc)].lock().unwrap()
+        self.shards[shard_of(loc, self.shards.len())]
+            .lock()
+            .unwrap()
     }
 
     /// Runs `f` on the versions of `loc` below `tx` (empty when none).
@@ -584,79 +627,132 @@ impl<'a> MvMemory<'a> {
 
     /// The beneficiary after the block, fees included: call before any
     /// shard is taken.
-    pub(crate) fn final_coinbase(&self) -> (Address, Final) {
-        let basic = self
-            .read_basic(self.fees.len(), self.coinbase, None)
-            .map_or_else(|_| unreachable!("no estimates remain"), |(b, _)| b);
-        (self.coinbase, Final::Basic(basic))
+    pub(crate) fn final_coinbase(&self) -> Basic {
+        self.read_basic(self.fees.len(), self.coinbase, None)
+            .map_or_else(|_| unreachable!("no estimates remain"), |(b, _)| b)
     }
 
     /// The block's last word on every location of shards `first`,
     /// `first + step`, ...; those shards are emptied (freed on the calling
-    /// thread). Call once every transaction is final. Walking an account's
-    /// versions in order, each lazy sender's delta (the one that bumps the
-    /// nonce) is shown the real balance and nonce below it: None when
-    /// `sender_ok` refuses one.
+    /// thread). Call once every transaction is final, with the beneficiary's
+    /// `final_coinbase`. Walking an account's versions in order, each lazy
+    /// sender's delta (the one that bumps the nonce) is shown the real
+    /// balance and nonce below it: None when `sender_ok` refuses one. Each
+    /// account's pre-state is read here, once.
     pub(crate) fn take_finals(
         &self,
         first: usize,
         step: usize,
+        coinbase: Basic,
         sender_ok: impl Fn(TxIdx, Basic) -> bool,
-    ) -> Option<Vec<(Address, Final)>> {
-        let mine = || self.shards.iter().skip(first).step_by(step);
-        // Sized once: growing would copy (and fault in) the list again.
-        let mut out = Vec::with_capacity(mine().map(|s| s.lock().unwrap().len()).sum());
-        for shard in mine() {
+    ) -> Option<Finals> {
+        let mine = || self.shards.iter().enumerate().skip(first).step_by(step);
+        let coinbase_shard = shard_of(&Location::Basic(self.coinbase), self.shards.len());
+        // Sized once (an upper bound): growing would copy and fault it in again.
+        let mut finals = Finals {
+            accounts: Vec::with_capacity(mine().map(|(_, s)| s.lock().unwrap().len()).sum()),
+            slots: Vec::new(),
+        };
+        for (index, shard) in mine() {
             let shard = std::mem::take(&mut *shard.lock().unwrap());
+            // Code and wipes first (rare: creations and self-destructs), so
+            // each account is finished when its balance is met.
+            let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>)> = HashMap::new();
             for (loc, versions) in &shard {
                 let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
                     Entry::Data(v) => Some((*w, v)),
                     Entry::Estimate => None,
                 });
-                let final_value = match *loc {
-                    // With its fees: see `final_coinbase`.
-                    Location::Basic(address) if address == self.coinbase => continue,
-                    Location::Basic(address) => {
-                        let versions = versions.all();
-                        let mut basic = match versions.first() {
-                            Some((_, Entry::Data(Value::Basic(b)))) => *b,
-                            _ => self.pre_basic(&address),
-                        };
-                        for (writer, entry) in versions {
-                            let Entry::Data(value) = entry else { continue };
-                            if let Value::BalanceDelta { nonce_incr, .. } = value {
-                                if *nonce_incr > 0 && !sender_ok(*writer, basic) {
-                                    return None;
-                                }
-                            }
-                            let mut deltas = Deltas::default();
-                            basic = match deltas.add(value) {
-                                Some(full) => full,
-                                None => deltas.apply(basic),
-                            };
+                match *loc {
+                    Location::Basic(_) => {}
+                    Location::Code(address) => {
+                        if let Some((_, Value::Code(hash, _))) = data.next() {
+                            extra.entry(address).or_default().0 = Some(*hash);
                         }
-                        (address, Final::Basic(basic))
                     }
-                    Location::Code(address) => match data.next() {
-                        Some((_, Value::Code(hash, _))) => (address, Final::Code(*hash)),
-                        _ => continue,
-                    },
+                    Location::StorageReset(address) => {
+                        if let Some((writer, _)) = data.next() {
+                            extra.entry(address).or_default().1 = Some(writer);
+                        }
+                    }
                     Location::Storage(address, slot) => {
                         let found = SlotVersions::walk(versions.all(), None, |_| {})
                             .unwrap_or_else(|_| unreachable!("no estimates remain"));
-                        if found.full.is_none() && found.deltas.is_empty() {
-                            continue;
+                        if found.full.is_some() || !found.deltas.is_empty() {
+                            finals.slots.push(SlotFinal {
+                                address,
+                                slot,
+                                versions: found,
+                            });
                         }
-                        (address, Final::Storage(slot, found))
                     }
-                    Location::StorageReset(address) => match data.next() {
-                        Some((writer, _)) => (address, Final::Reset(writer)),
-                        None => continue,
-                    },
+                }
+            }
+            let mut coinbase_met = false;
+            for (loc, versions) in &shard {
+                let Location::Basic(address) = *loc else {
+                    continue;
                 };
-                out.push(final_value);
+                let pre = self.pre.account(&address);
+                let basic = if address == self.coinbase {
+                    coinbase_met = true;
+                    coinbase
+                } else {
+                    self.final_basic(versions.all(), pre, &sender_ok)?
+                };
+                let mut account = AccountFinal {
+                    basic,
+                    ..AccountFinal::from_pre(address, pre)
+                };
+                if let Some((code, reset)) = extra.remove(&address) {
+                    account.code_hash = code.unwrap_or(account.code_hash);
+                    account.reset = reset;
+                }
+                finals.accounts.push(account);
+            }
+            if index == coinbase_shard && !coinbase_met {
+                extra.entry(self.coinbase).or_default();
+            }
+            // Code or a wipe without a balance write, and a beneficiary
+            // paid only in fees.
+            for (address, (code, reset)) in extra {
+                let mut account = AccountFinal::from_pre(address, self.pre.account(&address));
+                account.code_hash = code.unwrap_or(account.code_hash);
+                account.reset = reset;
+                if address == self.coinbase {
+                    account.basic = coinbase;
+                }
+                finals.accounts.push(account);
             }
         }
-        Some(out)
+        Some(finals)
+    }
+
+    /// An account's balance and nonce after the block, its lazy senders
+    /// checked on the way.
+    fn final_basic(
+        &self,
+        versions: &[(TxIdx, Entry)],
+        pre: Option<&AccountInfo>,
+        sender_ok: &impl Fn(TxIdx, Basic) -> bool,
+    ) -> Option<Basic> {
+        let mut basic = match versions.first() {
+            Some((_, Entry::Data(Value::Basic(b)))) => *b,
+            _ => pre.map(|a| (a.balance, a.nonce)),
+        };
+        for (writer, entry) in versions {
+            let Entry::Data(value) = entry else { continue };
+            if let Value::BalanceDelta { nonce_incr, .. } = value {
+                if *nonce_incr > 0 && !sender_ok(*writer, basic) {
+                    return None;
+                }
+            }
+            let mut deltas = Deltas::default();
+            basic = match deltas.add(value) {
+                Some(full) => full,
+                None => deltas.apply(basic),
+            };
+        }
+        Some(basic)
     }
 }

@@ -2,10 +2,11 @@
 //! memory, validation, re-execution of stale readers) with lazy updates of
 //! the beneficiary fee and of plain value transfers.
 //!
-//! Threads are started once per block. The result is folded in block order
-//! into the same `CacheDB` the sequential executor ends with, so the output
-//! (and digest) is exactly the sequential one; any invalid transaction, and
-//! any block that is too small or too dependent to win, runs sequentially.
+//! Threads are started once per block, the calling thread among them. The
+//! result is folded from every location's last value by the rule the
+//! sequential executor diffs with, so the output (and digest) is exactly the
+//! sequential one; any invalid transaction, and any block that is too small
+//! or too dependent to win, runs sequentially.
 
 mod fold;
 mod headroom;
@@ -28,8 +29,9 @@ use vm::{TxExecutor, TxOutcome};
 /// Below this many transactions a block runs sequentially: starting threads
 /// would cost more than it saves.
 pub const MIN_PARALLEL_TXS: usize = 32;
-/// Conflict detection looks at this many executions before judging a block.
-const BAIL_WINDOW: u64 = 64;
+/// Conflict detection looks at this many executions and conflicts before
+/// judging a block.
+const BAIL_WINDOW: u64 = 32;
 
 /// Why a block ran on the sequential path instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,10 +151,12 @@ pub fn execute_parallel_with(
         conflicts: AtomicU64::new(0),
         bailed: AtomicBool::new(false),
     };
+    // The calling thread is one of the workers: one start fewer per block.
     std::thread::scope(|s| {
-        for _ in 0..threads {
+        for _ in 1..threads {
             s.spawn(|| shared.work());
         }
+        shared.work();
     });
     stats.executions = shared.executions.load(Ordering::Relaxed);
     stats.validations = shared.validations.load(Ordering::Relaxed);
@@ -232,7 +236,7 @@ impl Shared<'_> {
                 }
             }
             Ok(outcome) => {
-                let executions = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+                self.executions.fetch_add(1, Ordering::Relaxed);
                 let wrote_new = {
                     let mut slot = self.slots[tx].lock().unwrap();
                     let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
@@ -241,9 +245,7 @@ impl Shared<'_> {
                     *slot = Some(outcome);
                     wrote_new
                 };
-                if self.may_bail {
-                    self.judge(executions);
-                }
+                self.judge();
                 self.scheduler.finish_execution(tx, incarnation, wrote_new)
             }
         }
@@ -268,18 +270,25 @@ impl Shared<'_> {
 
     fn conflict(&self) {
         self.conflicts.fetch_add(1, Ordering::Relaxed);
+        self.judge();
     }
 
-    /// Early in the block, gives up when conflicts waste most executions:
-    /// such a block is faster sequentially.
-    fn judge(&self, executions: u64) {
+    /// Early in the block, gives up when conflicts waste most of the work:
+    /// such a block is faster sequentially. Judged on conflicts as well as
+    /// executions, so a block whose every transaction waits on the one
+    /// before bails within a few dozen tries, not after a window of
+    /// executions that costs as much as running it sequentially.
+    fn judge(&self) {
+        if !self.may_bail {
+            return;
+        }
         let n = self.block.transactions.len() as u64;
-        if executions >= BAIL_WINDOW && executions <= BAIL_WINDOW.max(n / 8) {
-            let conflicts = self.conflicts.load(Ordering::Relaxed);
-            if conflicts * 2 > executions {
-                self.bailed.store(true, Ordering::Relaxed);
-                self.scheduler.halt();
-            }
+        let executions = self.executions.load(Ordering::Relaxed);
+        let conflicts = self.conflicts.load(Ordering::Relaxed);
+        let early = executions <= BAIL_WINDOW.max(n / 8);
+        if early && executions + conflicts >= BAIL_WINDOW && conflicts * 2 > executions {
+            self.bailed.store(true, Ordering::Relaxed);
+            self.scheduler.halt();
         }
     }
 }

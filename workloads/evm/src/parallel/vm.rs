@@ -8,6 +8,7 @@
 
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
+use crate::prestate::account_info;
 use crate::LazyToken;
 use crate::PreState;
 use revm::bytecode::Bytecode;
@@ -105,13 +106,7 @@ impl<'a> MvDb<'a> {
 }
 
 fn info(balance: U256, nonce: u64, (code_hash, code): (B256, Option<Bytecode>)) -> AccountInfo {
-    AccountInfo {
-        balance,
-        nonce,
-        code_hash,
-        code,
-        ..Default::default()
-    }
+    account_info(balance, nonce, code_hash, code)
 }
 
 impl Database for MvDb<'_> {
