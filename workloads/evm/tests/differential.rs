@@ -466,7 +466,15 @@ fn large_random_blocks_match_sequential_under_contention() {
         let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
         let (block, pre) = random_block(&mut rng, 3000);
         let seq = execute_sequential(&block, &pre);
-        let (out, stats) = match execute_parallel(&block, &pre, 2 + seed as usize % 3) {
+        // Never bailing, so every block folds on several threads (over
+        // 2048 transactions each thread folds a part).
+        let options = gaslab_evm::ParallelOptions {
+            never_bail: true,
+            ..Default::default()
+        };
+        let threads = 2 + seed as usize % 3;
+        let (out, stats) = match gaslab_evm::execute_parallel_with(&block, &pre, threads, &options)
+        {
             Ok(r) => r,
             Err(e) => {
                 assert_eq!(seq.unwrap_err().to_string(), e.to_string());

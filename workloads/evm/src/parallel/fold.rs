@@ -22,122 +22,31 @@ use std::sync::{Barrier, Mutex, OnceLock};
 /// The fewest transactions worth a fold thread of their own.
 const FOLD_CHUNK_MIN: usize = 2048;
 
-/// None when some transaction turns out invalid (the caller then runs the
-/// block sequentially, which reports it).
-pub(super) fn fold(
-    block: &Block,
-    pre: &PreState,
-    cfg: &CfgEnv,
-    mv: &MvMemory<'_>,
-    mut outcomes: Vec<TxOutcome>,
-    threads: usize,
-) -> Option<BlockOutput> {
-    // Below a few thousand transactions a fold thread's start and the
-    // barriers cost more than the fold itself.
-    let chunk = outcomes.len().div_ceil(threads.max(1)).max(FOLD_CHUNK_MIN);
-    let parts = outcomes.len().div_ceil(chunk).max(1);
-    let fold = Fold {
-        block,
-        pre,
-        cfg,
-        mv,
-        parts,
-        coinbase: mv.final_coinbase(),
-        barrier: Barrier::new(parts),
-        invalid: AtomicBool::new(false),
-        storage_accounts: Mutex::default(),
-        sorted_storage_accounts: OnceLock::new(),
-        held: Mutex::default(),
-        heads: OnceLock::new(),
-    };
-    // The calling thread folds the first part.
-    let results: Vec<PartFold> = std::thread::scope(|s| {
-        let mut parts = outcomes.chunks_mut(chunk).enumerate();
-        let first = parts.next();
-        let workers: Vec<_> = parts
-            .map(|(t, part)| {
-                let fold = &fold;
-                s.spawn(move || fold.part(t, part))
-            })
-            .collect();
-        let first = first.map(|(t, part)| fold.part(t, part));
-        first
-            .into_iter()
-            .chain(
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("fold worker panicked")),
-            )
-            .collect()
-    });
-    drop(outcomes);
-    if fold.invalid.load(Ordering::Relaxed) {
-        return None;
-    }
-
-    let mut receipts = Vec::with_capacity(block.transactions.len());
-    let mut changes = Vec::with_capacity(results.len() + 1);
-    let heads = fold.heads.into_inner().unwrap_or_default();
-    let mut storage = vec![Vec::new(); heads.len()];
-    for part in results {
-        receipts.extend(part.receipts?);
-        changes.push(part.changes);
-        for (i, slot, value) in part.slots {
-            storage[i as usize].push((slot, value));
-        }
-    }
-    // Accounts with changed slots, few but for the slots: finished here.
-    changes.push(
-        heads
-            .iter()
-            .zip(storage)
-            .filter_map(|(head, slots)| {
-                let storage = BTreeMap::from_iter(slots);
-                let change = AccountChange::between(
-                    head.before,
-                    head.after(),
-                    head.reset.is_some(),
-                    storage,
-                )?;
-                Some((head.address, change))
-            })
-            .collect(),
-    );
-    let mut cumulative = 0u64;
-    for r in &mut receipts {
-        cumulative += r.gas_used;
-        r.cumulative_gas_used = cumulative;
-    }
-    if cumulative > block.context.env.gas_limit {
-        return None;
-    }
-    Some(BlockOutput {
-        receipts,
-        changes: StateDiff::from_parts(changes),
-        gas_used: cumulative,
-    })
-}
-
 /// One fold thread's share: its transactions' receipts (None: one is
 /// invalid), the changes of its accounts without changed slots, and its
 /// changed slots as (storage account, slot, value).
-struct PartFold {
+pub(super) struct PartFold {
     receipts: Option<Vec<Receipt>>,
     changes: Vec<(Address, AccountChange)>,
     slots: Vec<(u32, U256, U256)>,
 }
 
-/// What the fold threads share. An account's slots live in other shards
-/// (and so other threads) than the account, so the few accounts with
-/// changed slots are gathered at two barriers; every other account is
-/// finished by the thread that took it.
-struct Fold<'a> {
+/// What the fold threads share. The block's own workers fold, each where
+/// its execution ended: no thread is started for it. An account's slots
+/// live in other shards (and so other threads) than the account, so the
+/// few accounts with changed slots are gathered at two barriers; every
+/// other account is finished by the thread that took it.
+pub(super) struct Fold<'a> {
     block: &'a Block,
     pre: &'a PreState,
     cfg: &'a CfgEnv,
     mv: &'a MvMemory<'a>,
+    outcomes: &'a [Mutex<Option<TxOutcome>>],
+    chunk: usize,
     parts: usize,
-    coinbase: Basic,
+    /// The beneficiary after the block: worked out once, before any shard
+    /// is taken.
+    coinbase: OnceLock<Basic>,
     barrier: Barrier,
     invalid: AtomicBool,
     storage_accounts: Mutex<Vec<Address>>,
@@ -148,11 +57,101 @@ struct Fold<'a> {
     heads: OnceLock<Vec<AccountFinal>>,
 }
 
-impl Fold<'_> {
-    fn part(&self, t: usize, outcomes: &mut [TxOutcome]) -> PartFold {
-        let receipts = outcomes.iter_mut().map(receipt).collect();
+impl<'a> Fold<'a> {
+    pub(super) fn new(
+        block: &'a Block,
+        pre: &'a PreState,
+        cfg: &'a CfgEnv,
+        mv: &'a MvMemory<'a>,
+        outcomes: &'a [Mutex<Option<TxOutcome>>],
+        threads: usize,
+    ) -> Self {
+        // Below a few thousand transactions the barriers cost more than
+        // folding on one thread.
+        let chunk = outcomes.len().div_ceil(threads.max(1)).max(FOLD_CHUNK_MIN);
+        let parts = outcomes.len().div_ceil(chunk).max(1);
+        Self {
+            block,
+            pre,
+            cfg,
+            mv,
+            outcomes,
+            chunk,
+            parts,
+            coinbase: OnceLock::new(),
+            barrier: Barrier::new(parts),
+            invalid: AtomicBool::new(false),
+            storage_accounts: Mutex::default(),
+            sorted_storage_accounts: OnceLock::new(),
+            held: Mutex::default(),
+            heads: OnceLock::new(),
+        }
+    }
+
+    /// How many threads fold: workers `0..parts` each call [`Self::part`].
+    pub(super) fn parts(&self) -> usize {
+        self.parts
+    }
+
+    /// The block's output from every part. None when some transaction
+    /// turns out invalid (the caller then runs the block sequentially,
+    /// which reports it).
+    pub(super) fn finish(self, results: Vec<PartFold>) -> Option<BlockOutput> {
+        if self.invalid.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut receipts = Vec::with_capacity(self.outcomes.len());
+        let mut changes = Vec::with_capacity(results.len() + 1);
+        let heads = self.heads.into_inner().unwrap_or_default();
+        let mut storage = vec![Vec::new(); heads.len()];
+        for part in results {
+            receipts.extend(part.receipts?);
+            changes.push(part.changes);
+            for (i, slot, value) in part.slots {
+                storage[i as usize].push((slot, value));
+            }
+        }
+        // Accounts with changed slots, few but for the slots: finished here.
+        changes.push(
+            heads
+                .iter()
+                .zip(storage)
+                .filter_map(|(head, slots)| {
+                    let storage = BTreeMap::from_iter(slots);
+                    let change = AccountChange::between(
+                        head.before,
+                        head.after(),
+                        head.reset.is_some(),
+                        storage,
+                    )?;
+                    Some((head.address, change))
+                })
+                .collect(),
+        );
+        let mut cumulative = 0u64;
+        for r in &mut receipts {
+            cumulative += r.gas_used;
+            r.cumulative_gas_used = cumulative;
+        }
+        if cumulative > self.block.context.env.gas_limit {
+            return None;
+        }
+        Some(BlockOutput {
+            receipts,
+            changes: StateDiff::from_parts(changes),
+            gas_used: cumulative,
+        })
+    }
+
+    /// Part `t` of `parts()`: receipts of its transactions, the accounts of
+    /// its shards.
+    pub(super) fn part(&self, t: usize) -> PartFold {
+        let mine = t * self.chunk..((t + 1) * self.chunk).min(self.outcomes.len());
+        let receipts = self.outcomes[mine].iter().map(receipt).collect();
+        self.free_outcomes(t);
+        let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
         let sender_ok = |i, basic| lazy_sender_valid(self.block, self.cfg, i, basic);
-        let finals = self.mv.take_finals(t, self.parts, self.coinbase, sender_ok);
+        let finals = self.mv.take_finals(t, self.parts, coinbase, sender_ok);
         if finals.is_none() {
             self.invalid.store(true, Ordering::Relaxed);
         }
@@ -227,6 +226,19 @@ impl Fold<'_> {
         }
     }
 
+    /// Frees the reads and writes of the outcomes this thread's worker
+    /// allocated: freeing another thread's blocks serialised the fold
+    /// threads on the allocator's arena locks.
+    fn free_outcomes(&self, t: usize) {
+        for slot in self.outcomes {
+            let mut slot = slot.lock().unwrap();
+            if let Some(o) = slot.as_mut().filter(|o| o.worker % self.parts == t) {
+                o.reads = Vec::new();
+                o.writes = Vec::new();
+            }
+        }
+    }
+
     /// The storage accounts' own final values: from the thread that met
     /// each, or the pre-state where the block left the account alone.
     fn gather_heads(&self, storage_accounts: &[Address]) {
@@ -245,12 +257,11 @@ impl Fold<'_> {
     }
 }
 
-/// The receipt of a final incarnation (cumulative gas filled in later);
-/// what else the outcome holds is freed here, on a worker thread.
-fn receipt(outcome: &mut TxOutcome) -> Option<Receipt> {
+/// The receipt of a final incarnation (cumulative gas filled in later).
+fn receipt(slot: &Mutex<Option<TxOutcome>>) -> Option<Receipt> {
+    let mut slot = slot.lock().unwrap();
+    let outcome = slot.as_mut().expect("every transaction executed");
     let result = std::mem::replace(&mut outcome.result, Err(String::new())).ok()?;
-    outcome.reads = Vec::new();
-    outcome.writes = Vec::new();
     Some(Receipt {
         success: result.is_success(),
         gas_used: result.tx_gas_used(),

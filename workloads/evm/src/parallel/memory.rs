@@ -10,6 +10,7 @@
 use super::lazy::LAZY_LIMIT;
 use crate::output::Info;
 use crate::PreState;
+use crossbeam_utils::CachePadded;
 use revm::bytecode::Bytecode;
 use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
@@ -333,7 +334,7 @@ pub(crate) struct MvMemory<'a> {
     shards: Vec<Mutex<Shard>>,
     /// Per transaction, not a delta at the beneficiary's location: every
     /// transaction pays a fee, and one location would serialise them all.
-    fees: Vec<Mutex<Fee>>,
+    fees: Vec<CachePadded<Mutex<Fee>>>,
     coinbase: Address,
     /// Some transaction read the beneficiary, so a changed fee matters.
     coinbase_read: AtomicBool,
@@ -367,7 +368,9 @@ impl<'a> MvMemory<'a> {
         let shards = (txs / 4).next_power_of_two().clamp(16, MAX_SHARDS);
         let per_shard = expected_locations / shards + expected_locations / (4 * shards);
         Self {
-            fees: (0..txs).map(|_| Mutex::new(Fee::Pending)).collect(),
+            fees: (0..txs)
+                .map(|_| CachePadded::new(Mutex::new(Fee::Pending)))
+                .collect(),
             coinbase,
             coinbase_read: AtomicBool::new(false),
             shards: (0..shards)

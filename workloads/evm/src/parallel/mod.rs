@@ -18,6 +18,7 @@ mod vm;
 pub use headroom::{dependency_headroom, Headroom};
 
 use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
+use fold::{Fold, PartFold};
 use memory::MvMemory;
 use revm::context::CfgEnv;
 use revm::primitives::{B256, U256};
@@ -137,26 +138,34 @@ pub fn execute_parallel_with(
     let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 3 * n);
     let scheduler = Scheduler::new(n);
     let slots: Vec<Mutex<Option<TxOutcome>>> = (0..n).map(|_| Mutex::default()).collect();
+    let cfg = cfg_of(block);
+    let fold = Fold::new(block, pre, &cfg, &mv, &slots, threads);
     let shared = Shared {
         block,
         pre,
-        cfg: cfg_of(block),
+        cfg: &cfg,
         lazy_tokens: &options.lazy_tokens,
         may_bail: !options.never_bail,
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
+        fold: &fold,
         executions: AtomicU64::new(0),
         validations: AtomicU64::new(0),
         conflicts: AtomicU64::new(0),
         bailed: AtomicBool::new(false),
     };
     // The calling thread is one of the workers: one start fewer per block.
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(|| shared.work());
-        }
-        shared.work();
+    let parts: Vec<PartFold> = std::thread::scope(|s| {
+        let shared = &shared;
+        let workers: Vec<_> = (1..threads)
+            .map(|t| s.spawn(move || shared.run(t)))
+            .collect();
+        let first = shared.run(0);
+        let rest = workers
+            .into_iter()
+            .map(|w| w.join().expect("parallel worker panicked"));
+        std::iter::once(first).chain(rest).flatten().collect()
     });
     stats.executions = shared.executions.load(Ordering::Relaxed);
     stats.validations = shared.validations.load(Ordering::Relaxed);
@@ -164,12 +173,7 @@ pub fn execute_parallel_with(
     if shared.bailed.load(Ordering::Relaxed) {
         return sequential(stats, Fallback::TooDependent);
     }
-    let cfg = shared.cfg;
-    let outcomes: Vec<TxOutcome> = slots
-        .into_iter()
-        .map(|s| s.into_inner().unwrap().expect("every transaction executed"))
-        .collect();
-    match fold::fold(block, pre, &cfg, &mv, outcomes, threads) {
+    match fold.finish(parts) {
         Some(out) => Ok((out, stats)),
         None => sequential(stats, Fallback::InvalidTransaction),
     }
@@ -178,13 +182,14 @@ pub fn execute_parallel_with(
 struct Shared<'a> {
     block: &'a Block,
     pre: &'a PreState,
-    cfg: CfgEnv,
+    cfg: &'a CfgEnv,
     lazy_tokens: &'a [LazyToken],
     may_bail: bool,
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
     slots: &'a [Mutex<Option<TxOutcome>>],
+    fold: &'a Fold<'a>,
     executions: AtomicU64,
     validations: AtomicU64,
     conflicts: AtomicU64,
@@ -192,12 +197,20 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn work(&self) {
+    /// Worker `t`: executes and validates until the block is done, then
+    /// folds its part of the output unless the block was given up.
+    fn run(&self, t: usize) -> Option<PartFold> {
+        self.work(t);
+        let fold = !self.bailed.load(Ordering::Relaxed) && t < self.fold.parts();
+        fold.then(|| self.fold.part(t))
+    }
+
+    fn work(&self, worker: usize) {
         let mut vm = TxExecutor::new(
             self.mv,
             self.pre,
             &self.block.context.env,
-            &self.cfg,
+            self.cfg,
             self.lazy_tokens,
         );
         let mut task = None;
@@ -206,7 +219,7 @@ impl Shared<'_> {
             task = match task.take().or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
-                    self.execute(&mut vm, tx, incarnation)
+                    self.execute(&mut vm, worker, tx, incarnation)
                 }
                 Some(Task::Validate(tx, incarnation)) => {
                     idle = 0;
@@ -225,7 +238,13 @@ impl Shared<'_> {
         }
     }
 
-    fn execute(&self, vm: &mut TxExecutor<'_>, tx: usize, incarnation: usize) -> Option<Task> {
+    fn execute(
+        &self,
+        vm: &mut TxExecutor<'_>,
+        worker: usize,
+        tx: usize,
+        incarnation: usize,
+    ) -> Option<Task> {
         match vm.execute(tx, &self.block.transactions[tx], false) {
             Err(blocker) => {
                 self.conflict();
@@ -235,7 +254,8 @@ impl Shared<'_> {
                     Some(Task::Execute(tx, incarnation))
                 }
             }
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                outcome.worker = worker;
                 self.executions.fetch_add(1, Ordering::Relaxed);
                 let wrote_new = {
                     let mut slot = self.slots[tx].lock().unwrap();

@@ -3,6 +3,7 @@
 //! parks one that read an estimate until its blocker has re-executed.
 
 use super::memory::TxIdx;
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -25,35 +26,44 @@ struct TxState {
     status: Status,
 }
 
+/// Every counter and every transaction's state on a cache line of its own:
+/// neighbouring transactions run at once on different cores, and sharing a
+/// line would bounce it between them on every status change.
 pub(crate) struct Scheduler {
     n: usize,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
-    decrease_cnt: AtomicUsize,
-    active_tasks: AtomicUsize,
-    done: AtomicBool,
-    states: Vec<Mutex<TxState>>,
-    dependents: Vec<Mutex<Vec<TxIdx>>>,
+    execution_idx: CachePadded<AtomicUsize>,
+    validation_idx: CachePadded<AtomicUsize>,
+    decrease_cnt: CachePadded<AtomicUsize>,
+    active_tasks: CachePadded<AtomicUsize>,
+    done: CachePadded<AtomicBool>,
+    txs: Vec<CachePadded<TxSlot>>,
+}
+
+struct TxSlot {
+    state: Mutex<TxState>,
+    dependents: Mutex<Vec<TxIdx>>,
 }
 
 impl Scheduler {
     pub(crate) fn new(n: usize) -> Self {
         Self {
             n,
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
-            decrease_cnt: AtomicUsize::new(0),
-            active_tasks: AtomicUsize::new(0),
-            done: AtomicBool::new(n == 0),
-            states: (0..n)
+            execution_idx: CachePadded::new(AtomicUsize::new(0)),
+            validation_idx: CachePadded::new(AtomicUsize::new(0)),
+            decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
+            active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            done: CachePadded::new(AtomicBool::new(n == 0)),
+            txs: (0..n)
                 .map(|_| {
-                    Mutex::new(TxState {
-                        incarnation: 0,
-                        status: Status::ReadyToExecute,
+                    CachePadded::new(TxSlot {
+                        state: Mutex::new(TxState {
+                            incarnation: 0,
+                            status: Status::ReadyToExecute,
+                        }),
+                        dependents: Mutex::default(),
                     })
                 })
                 .collect(),
-            dependents: (0..n).map(|_| Mutex::default()).collect(),
         }
     }
 
@@ -82,7 +92,7 @@ impl Scheduler {
 
     fn try_incarnate(&self, tx: TxIdx) -> Option<Task> {
         if tx < self.n {
-            let mut s = self.states[tx].lock().unwrap();
+            let mut s = self.txs[tx].state.lock().unwrap();
             if s.status == Status::ReadyToExecute {
                 s.status = Status::Executing;
                 return Some(Task::Execute(tx, s.incarnation));
@@ -110,7 +120,7 @@ impl Scheduler {
         self.active_tasks.fetch_add(1, Ordering::SeqCst);
         let idx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
         if idx < self.n {
-            let s = self.states[idx].lock().unwrap();
+            let s = self.txs[idx].state.lock().unwrap();
             if s.status == Status::Executed {
                 return Some(Task::Validate(idx, s.incarnation));
             }
@@ -131,12 +141,12 @@ impl Scheduler {
     /// `tx` read an estimate written by `blocker`: park it until `blocker`
     /// has executed again. False if `blocker` already finished (retry now).
     pub(crate) fn add_dependency(&self, tx: TxIdx, blocker: TxIdx) -> bool {
-        let mut deps = self.dependents[blocker].lock().unwrap();
-        if self.states[blocker].lock().unwrap().status == Status::Executed {
+        let mut deps = self.txs[blocker].dependents.lock().unwrap();
+        if self.txs[blocker].state.lock().unwrap().status == Status::Executed {
             return false;
         }
         {
-            let mut s = self.states[tx].lock().unwrap();
+            let mut s = self.txs[tx].state.lock().unwrap();
             s.status = Status::Aborting;
         }
         deps.push(tx);
@@ -146,7 +156,7 @@ impl Scheduler {
     }
 
     fn set_ready(&self, tx: TxIdx) {
-        let mut s = self.states[tx].lock().unwrap();
+        let mut s = self.txs[tx].state.lock().unwrap();
         s.incarnation += 1;
         s.status = Status::ReadyToExecute;
     }
@@ -167,8 +177,8 @@ impl Scheduler {
         incarnation: usize,
         wrote_new: bool,
     ) -> Option<Task> {
-        self.states[tx].lock().unwrap().status = Status::Executed;
-        let dependents = std::mem::take(&mut *self.dependents[tx].lock().unwrap());
+        self.txs[tx].state.lock().unwrap().status = Status::Executed;
+        let dependents = std::mem::take(&mut *self.txs[tx].dependents.lock().unwrap());
         let mut lowest = usize::MAX;
         for d in dependents {
             self.set_ready(d);
@@ -190,7 +200,7 @@ impl Scheduler {
 
     /// Only the first failed validation of an incarnation aborts it.
     pub(crate) fn try_validation_abort(&self, tx: TxIdx, incarnation: usize) -> bool {
-        let mut s = self.states[tx].lock().unwrap();
+        let mut s = self.txs[tx].state.lock().unwrap();
         if s.incarnation == incarnation && s.status == Status::Executed {
             s.status = Status::Aborting;
             return true;
@@ -215,7 +225,7 @@ impl Scheduler {
     /// Like `try_incarnate`, but on failure leaves the task count alone
     /// (the caller still holds its task).
     fn try_incarnate_kept(&self, tx: TxIdx) -> Option<Task> {
-        let mut s = self.states[tx].lock().unwrap();
+        let mut s = self.txs[tx].state.lock().unwrap();
         if s.status == Status::ReadyToExecute {
             s.status = Status::Executing;
             return Some(Task::Execute(tx, s.incarnation));

@@ -210,6 +210,8 @@ pub(crate) struct TxOutcome {
     /// multi-version locations so transactions do not all write one.
     pub fee: U256,
     pub writers: Vec<TxIdx>,
+    /// The worker that ran it, which frees what it allocated.
+    pub worker: usize,
 }
 
 /// A worker's revm instance, built once per thread and reused for every task.
@@ -310,6 +312,7 @@ impl<'a> TxExecutor<'a> {
             writes,
             fee,
             writers: db.writers.take().unwrap_or_default(),
+            worker: 0,
         })
     }
 }
