@@ -295,6 +295,12 @@ impl AccountFinal {
         }
     }
 
+    /// The code and the last wipe the block wrote, where it wrote them.
+    fn amend(&mut self, (code, reset): (Option<B256>, Option<TxIdx>)) {
+        self.code_hash = code.unwrap_or(self.code_hash);
+        self.reset = reset;
+    }
+
     pub(crate) fn after(&self) -> Info {
         let (balance, nonce) = self.basic.unwrap_or_default();
         (balance, nonce, self.code_hash)
@@ -707,9 +713,8 @@ impl<'a> MvMemory<'a> {
                     basic,
                     ..AccountFinal::from_pre(address, pre)
                 };
-                if let Some((code, reset)) = extra.remove(&address) {
-                    account.code_hash = code.unwrap_or(account.code_hash);
-                    account.reset = reset;
+                if let Some(code_and_wipe) = extra.remove(&address) {
+                    account.amend(code_and_wipe);
                 }
                 finals.accounts.push(account);
             }
@@ -718,10 +723,9 @@ impl<'a> MvMemory<'a> {
             }
             // Code or a wipe without a balance write, and a beneficiary
             // paid only in fees.
-            for (address, (code, reset)) in extra {
+            for (address, code_and_wipe) in extra {
                 let mut account = AccountFinal::from_pre(address, self.pre.account(&address));
-                account.code_hash = code.unwrap_or(account.code_hash);
-                account.reset = reset;
+                account.amend(code_and_wipe);
                 if address == self.coinbase {
                     account.basic = coinbase;
                 }
