@@ -5,6 +5,11 @@
 //!
 //!     cargo run --release -p gaslab-workloads --example executor_ratios -- 9 2
 //!
+//! It also prints the CPU time each executor used (all threads): the
+//! parallel executor's CPU over the sequential one's is its overhead, which
+//! machine noise that only delays threads does not move, and `threads`
+//! divided by it is the most any schedule could gain.
+//!
 //! Arguments: rounds (default 9), parallel threads (default 2), and
 //! optionally the blocks to run (transfers, erc20, amm, amm-dependent, and
 //! the first three at conflict 0.5 as transfers-0.5 ...).
@@ -34,6 +39,22 @@ fn bare_revm(block: &Block, pre: &PreState) -> u64 {
 
 type Generator = fn() -> (Block, PreState);
 
+/// CPU time this process has used, all threads.
+fn cpu_time() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall and CPU time of `f`.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Duration) {
+    let (cpu, wall) = (cpu_time(), Instant::now());
+    let out = f();
+    (out, wall.elapsed(), cpu_time() - cpu)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -55,8 +76,8 @@ fn main() {
         ("amm-0.5", || amm::generate(16_129, 1, 0.5)),
     ];
     println!(
-        "{:<14} {:>10} {:>10} {:>10} {:>9} {:>9}  parallel stats",
-        "block", "bare ms", "seq ms", "par ms", "seq/bare", "par/seq"
+        "{:<14} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  parallel stats",
+        "block", "bare ms", "seq ms", "par ms", "seq/bare", "par/seq", "cpu ovh", "bound"
     );
     for (name, generate) in blocks {
         if !wanted.is_empty() && !wanted.contains(&name) {
@@ -71,33 +92,38 @@ fn main() {
         };
         let reference = execute_sequential(&block, &pre).unwrap().digest();
         let (mut bare, mut seq, mut par) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut seq_cpu, mut par_cpu) = (Vec::new(), Vec::new());
         let mut stats = None;
         for _ in 0..rounds {
             let t = Instant::now();
             std::hint::black_box(bare_revm(&block, &pre));
             bare.push(t.elapsed());
-            let t = Instant::now();
-            let out = execute_sequential(&block, &pre).unwrap();
-            seq.push(t.elapsed());
+            let (out, wall, cpu) = timed(|| execute_sequential(&block, &pre).unwrap());
+            seq.push(wall);
+            seq_cpu.push(cpu);
             drop(out);
-            let t = Instant::now();
-            let (out, s) = execute_parallel_with(&block, &pre, threads, &options).unwrap();
-            par.push(t.elapsed());
+            let ((out, s), wall, cpu) =
+                timed(|| execute_parallel_with(&block, &pre, threads, &options).unwrap());
+            par.push(wall);
+            par_cpu.push(cpu);
             assert_eq!(out.digest(), reference, "{name}: parallel differs");
             stats = Some(s);
         }
         let (bare, seq, par) = (median(bare), median(seq), median(par));
+        let overhead = median(par_cpu).as_secs_f64() / median(seq_cpu).as_secs_f64();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         // Time ratios: seq/bare is the executor's overhead (target <= 1.1),
         // seq/par the speedup (gas is the same on both sides).
         println!(
-            "{:<14} {:>10.1} {:>10.1} {:>10.1} {:>9.3} {:>8.2}x  {:?}",
+            "{:<14} {:>8.1} {:>8.1} {:>8.1} {:>9.3} {:>7.2}x {:>8.2} {:>7.2}x  {:?}",
             name,
             ms(bare),
             ms(seq),
             ms(par),
             ms(seq) / ms(bare),
             ms(seq) / ms(par),
+            overhead,
+            threads as f64 / overhead,
             stats.unwrap()
         );
     }

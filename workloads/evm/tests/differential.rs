@@ -60,8 +60,12 @@ fn child_address() -> Address {
     FACTORY.create2(B256::ZERO, keccak256(CHILD_INIT))
 }
 
+/// Above the precompiles' range (small addresses), so plain transfers
+/// between them run lazily.
 fn eoa(i: usize) -> Address {
-    Address::with_last_byte(0x40 + i as u8)
+    let mut address = Address::with_last_byte(0x40 + i as u8);
+    address.0[0] = 0xee;
+    address
 }
 
 const SPECS: [SpecId; 4] = [
@@ -446,6 +450,46 @@ fn an_invalid_transaction_is_named() {
         matches!(err, ExecutionError::InvalidTransaction { .. }),
         "{err}"
     );
+}
+
+/// A lazy transfer's sender is checked against its real account in the
+/// fold: one wei short of the second transfer's most it may spend, or a
+/// nonce gap, is an invalid block; exactly enough is not.
+#[test]
+fn a_lazy_sender_is_held_to_its_real_balance() {
+    let never_bail = gaslab_evm::ParallelOptions {
+        never_bail: true,
+        ..Default::default()
+    };
+    // Each transfer may spend 21,000 gas at 10 wei and 1 wei of value.
+    let most = 21_000 * 10 + 1;
+    for (balance, nonce, valid) in [
+        (2 * most, 1, true),
+        (2 * most - 1, 1, false),
+        (2 * most, 2, false),
+    ] {
+        let mut pre = pre_state(2, false);
+        // Above the precompiles' range, so the transfers run lazily.
+        let poor = Address::repeat_byte(0x30);
+        let to = Address::repeat_byte(0x31);
+        pre.insert_account(poor, U256::from(balance), 0, Bytes::new());
+        let txs = vec![
+            tx(poor, 0, TxKind::Call(to), 1, Bytes::new(), 21_000),
+            tx(poor, nonce, TxKind::Call(to), 1, Bytes::new(), 21_000),
+        ];
+        let block = padded(SpecId::CANCUN, txs, &mut pre);
+        let seq = execute_sequential(&block, &pre);
+        let par = gaslab_evm::execute_parallel_with(&block, &pre, 2, &never_bail);
+        assert_eq!(seq.is_ok(), valid, "balance {balance}, nonce {nonce}");
+        match (par, seq) {
+            (Ok((out, stats)), Ok(seq)) => {
+                assert_eq!(out.digest(), seq.digest());
+                assert_eq!(stats.fallback, None);
+            }
+            (Err(p), Err(s)) => assert_eq!(p.to_string(), s.to_string()),
+            (p, s) => panic!("parallel {:?} but sequential {:?}", p.is_ok(), s.is_ok()),
+        }
+    }
 }
 
 #[test]

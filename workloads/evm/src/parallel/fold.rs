@@ -9,12 +9,8 @@
 use super::memory::{AccountFinal, Basic, Finals, MvMemory};
 use super::vm::TxOutcome;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
-use crate::prestate::account_info;
 use crate::{Block, PreState};
-use revm::context::Cfg;
-use revm::context::CfgEnv;
-use revm::handler::pre_execution::{calculate_caller_fee, validate_account_nonce_and_code};
-use revm::primitives::{Address, KECCAK_EMPTY, U256};
+use revm::primitives::{Address, U256};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, OnceLock};
@@ -28,6 +24,8 @@ const FOLD_CHUNK_MIN: usize = 2048;
 pub(super) struct PartFold {
     receipts: Option<Vec<Receipt>>,
     changes: Vec<(Address, AccountChange)>,
+    /// `changes` in address order, sorted on this part's thread.
+    order: Vec<(u64, u32)>,
     slots: Vec<(u32, U256, U256)>,
 }
 
@@ -39,7 +37,6 @@ pub(super) struct PartFold {
 pub(super) struct Fold<'a> {
     block: &'a Block,
     pre: &'a PreState,
-    cfg: &'a CfgEnv,
     mv: &'a MvMemory<'a>,
     outcomes: &'a [Mutex<Option<TxOutcome>>],
     chunk: usize,
@@ -61,7 +58,6 @@ impl<'a> Fold<'a> {
     pub(super) fn new(
         block: &'a Block,
         pre: &'a PreState,
-        cfg: &'a CfgEnv,
         mv: &'a MvMemory<'a>,
         outcomes: &'a [Mutex<Option<TxOutcome>>],
         threads: usize,
@@ -73,7 +69,6 @@ impl<'a> Fold<'a> {
         Self {
             block,
             pre,
-            cfg,
             mv,
             outcomes,
             chunk,
@@ -106,28 +101,28 @@ impl<'a> Fold<'a> {
         let mut storage = vec![Vec::new(); heads.len()];
         for part in results {
             receipts.extend(part.receipts?);
-            changes.push(part.changes);
+            changes.push((part.changes, part.order));
             for (i, slot, value) in part.slots {
                 storage[i as usize].push((slot, value));
             }
         }
         // Accounts with changed slots, few but for the slots: finished here.
-        changes.push(
-            heads
-                .iter()
-                .zip(storage)
-                .filter_map(|(head, slots)| {
-                    let storage = BTreeMap::from_iter(slots);
-                    let change = AccountChange::between(
-                        head.before,
-                        head.after(),
-                        head.reset.is_some(),
-                        storage,
-                    )?;
-                    Some((head.address, change))
-                })
-                .collect(),
-        );
+        let with_slots: Vec<_> = heads
+            .iter()
+            .zip(storage)
+            .filter_map(|(head, slots)| {
+                let storage = BTreeMap::from_iter(slots);
+                let change = AccountChange::between(
+                    head.before,
+                    head.after(),
+                    head.reset.is_some(),
+                    storage,
+                )?;
+                Some((head.address, change))
+            })
+            .collect();
+        let order = StateDiff::part_order(&with_slots);
+        changes.push((with_slots, order));
         let mut cumulative = 0u64;
         for r in &mut receipts {
             cumulative += r.gas_used;
@@ -138,7 +133,7 @@ impl<'a> Fold<'a> {
         }
         Some(BlockOutput {
             receipts,
-            changes: StateDiff::from_parts(changes),
+            changes: StateDiff::from_ordered_parts(changes),
             gas_used: cumulative,
         })
     }
@@ -150,7 +145,7 @@ impl<'a> Fold<'a> {
         let receipts = self.outcomes[mine].iter().map(receipt).collect();
         self.free_outcomes(t);
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
-        let sender_ok = |i, basic| lazy_sender_valid(self.block, self.cfg, i, basic);
+        let sender_ok = |i, basic| lazy_sender_valid(&self.outcomes[i], basic);
         let finals = self.mv.take_finals(t, self.parts, coinbase, sender_ok);
         if finals.is_none() {
             self.invalid.store(true, Ordering::Relaxed);
@@ -221,6 +216,7 @@ impl<'a> Fold<'a> {
         }
         PartFold {
             receipts,
+            order: StateDiff::part_order(&changes),
             changes,
             slots: resolved,
         }
@@ -272,16 +268,8 @@ fn receipt(slot: &Mutex<Option<TxOutcome>>) -> Option<Receipt> {
 
 /// A lazy transfer ran against a mock sender: its real nonce and balance,
 /// as the transactions below it left them, must pass revm's own checks.
-fn lazy_sender_valid(block: &Block, cfg: &CfgEnv, tx: usize, basic: Basic) -> bool {
-    let (balance, nonce) = basic.unwrap_or_default();
-    let real = account_info(balance, nonce, KECCAK_EMPTY, None);
-    let tx = &block.transactions[tx];
-    validate_account_nonce_and_code(
-        &real,
-        tx.nonce,
-        cfg.is_eip3607_disabled(),
-        cfg.is_nonce_check_disabled(),
-    )
-    .is_ok()
-        && calculate_caller_fee(balance, tx, &block.context.env, cfg).is_ok()
+fn lazy_sender_valid(outcome: &Mutex<Option<TxOutcome>>, basic: Basic) -> bool {
+    let outcome = outcome.lock().unwrap();
+    let needs = outcome.as_ref().and_then(|o| o.sender_needs);
+    needs.is_some_and(|n| n.met_by(basic.unwrap_or_default()))
 }

@@ -12,7 +12,7 @@
 use super::memory::ReadValue;
 use super::vm::{MvDb, MvError};
 use crate::LazyToken;
-use revm::context::TxEnv;
+use revm::context::{Cfg, CfgEnv, Transaction, TxEnv};
 use revm::primitives::{keccak256, Address, TxKind, KECCAK_EMPTY, U256};
 
 use super::memory::{Location, Value};
@@ -67,6 +67,42 @@ impl LazyTransfer {
             db.lazy_codes = [sender_code, recipient_code];
         }
         Ok(())
+    }
+}
+
+/// What a lazy transfer's real sender must hold for the transaction to be
+/// valid: revm's nonce and balance checks, worked out from the transaction
+/// while it executes (and is in cache), so the fold checks the sender
+/// without reading the transaction again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SenderNeeds {
+    /// None: any nonce (the check is off).
+    nonce: Option<u64>,
+    /// The most the transaction may spend; None: no balance is enough
+    /// (it overflows), Some(ZERO) also when the check is off.
+    balance: Option<U256>,
+}
+
+impl SenderNeeds {
+    pub(super) fn of(tx: &TxEnv, cfg: &CfgEnv) -> Self {
+        let unchecked = cfg.is_fee_charge_disabled() || cfg.is_balance_check_disabled();
+        Self {
+            nonce: (!cfg.is_nonce_check_disabled()).then_some(tx.nonce),
+            balance: if unchecked {
+                Some(U256::ZERO)
+            } else {
+                tx.max_balance_spending().ok()
+            },
+        }
+    }
+
+    /// As revm's `validate_account_nonce_and_code` (a lazy sender has no
+    /// code) and `calculate_caller_fee` judge the real account.
+    pub(crate) fn met_by(&self, (balance, nonce): (U256, u64)) -> bool {
+        let nonce_ok = self
+            .nonce
+            .is_none_or(|tx| tx == nonce && !(tx == u64::MAX && nonce == u64::MAX));
+        nonce_ok && self.balance.is_some_and(|needed| balance >= needed)
     }
 }
 

@@ -17,7 +17,7 @@ use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
 use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub(crate) type TxIdx = usize;
@@ -338,12 +338,18 @@ enum Fee {
 
 pub(crate) struct MvMemory<'a> {
     shards: Vec<Mutex<Shard>>,
+    written: WrittenFilter,
     /// Per transaction, not a delta at the beneficiary's location: every
     /// transaction pays a fee, and one location would serialise them all.
     fees: Vec<CachePadded<Mutex<Fee>>>,
     coinbase: Address,
     /// Some transaction read the beneficiary, so a changed fee matters.
     coinbase_read: AtomicBool,
+    /// Some transaction wiped an account's storage. Until one does (most
+    /// blocks never do), a storage read skips looking for wipes. A wipe
+    /// recorded after a read is a new location, so the reader is validated
+    /// again and then looks.
+    wiped: AtomicBool,
     pre: &'a PreState,
     /// Code deployed in this block, by hash.
     new_code: Mutex<HashMap<B256, Bytecode>>,
@@ -363,6 +369,56 @@ fn shard_of(loc: &Location, shards: usize) -> usize {
     (mixed >> 56) as usize % shards
 }
 
+/// The locations any transaction has written, as a one-hash Bloom filter.
+/// Most reads of a block find nothing written below them; the filter
+/// answers those from a bitmap that stays in cache, where the shard's table
+/// (as large as the block's writes) missed it. A location written after a
+/// reader passed it is a new location for its writer, so the reader is
+/// validated again, and then sees it.
+struct WrittenFilter {
+    bits: Vec<AtomicU64>,
+    shift: u32,
+}
+
+impl WrittenFilter {
+    /// About eight bits a location: one reader in ten pays a needless lookup.
+    fn new(expected_locations: usize) -> Self {
+        let bits = (expected_locations * 8).next_power_of_two().max(1 << 12);
+        Self {
+            bits: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
+            shift: 64 - bits.trailing_zeros(),
+        }
+    }
+
+    fn bit(&self, loc: &Location) -> (usize, u64) {
+        let (address, tag) = match loc {
+            Location::Basic(a) => (a, 1),
+            Location::Code(a) => (a, 2),
+            Location::StorageReset(a) => (a, 3),
+            Location::Storage(a, slot) => {
+                (a, slot.as_limbs()[0] ^ slot.as_limbs()[3].rotate_left(32))
+            }
+        };
+        let high = u64::from_le_bytes(address.0[..8].try_into().unwrap());
+        let low = u64::from_le_bytes(address.0[12..20].try_into().unwrap());
+        let mixed = (low ^ high.rotate_left(17) ^ tag.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let index = (mixed >> self.shift) as usize;
+        (index / 64, 1 << (index % 64))
+    }
+
+    /// Call before the location's version is stored.
+    fn insert(&self, loc: &Location) {
+        let (word, mask) = self.bit(loc);
+        self.bits[word].fetch_or(mask, Ordering::Release);
+    }
+
+    fn may_contain(&self, loc: &Location) -> bool {
+        let (word, mask) = self.bit(loc);
+        self.bits[word].load(Ordering::Acquire) & mask != 0
+    }
+}
+
 impl<'a> MvMemory<'a> {
     /// `expected_locations`: about how many locations the block will write.
     pub(crate) fn new(
@@ -379,6 +435,8 @@ impl<'a> MvMemory<'a> {
                 .collect(),
             coinbase,
             coinbase_read: AtomicBool::new(false),
+            wiped: AtomicBool::new(false),
+            written: WrittenFilter::new(expected_locations),
             shards: (0..shards)
                 .map(|_| {
                     Mutex::new(Shard::with_capacity_and_hasher(
@@ -400,6 +458,9 @@ impl<'a> MvMemory<'a> {
 
     /// Runs `f` on the versions of `loc` below `tx` (empty when none).
     fn below<R>(&self, loc: &Location, tx: TxIdx, f: impl FnOnce(&[(TxIdx, Entry)]) -> R) -> R {
+        if !self.written.may_contain(loc) {
+            return f(&[]);
+        }
         let shard = self.shard(loc);
         f(shard.get(loc).map_or(&[][..], |v| v.below(tx)))
     }
@@ -423,6 +484,10 @@ impl<'a> MvMemory<'a> {
                         .or_insert_with(|| code.clone());
                 }
             }
+            if matches!(loc, Location::StorageReset(_)) {
+                self.wiped.store(true, Ordering::SeqCst);
+            }
+            self.written.insert(loc);
             let entry = Entry::Data(value.clone());
             match self.shard(loc).entry(*loc) {
                 Occupied(mut o) => o.get_mut().insert(tx, entry),
@@ -569,6 +634,9 @@ impl<'a> MvMemory<'a> {
 
     /// The last wipe of `address`'s storage below `tx`.
     fn last_reset(&self, tx: TxIdx, address: Address) -> Result<Option<TxIdx>, Blocked> {
+        if !self.wiped.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
         self.below(
             &Location::StorageReset(address),
             tx,
@@ -612,7 +680,9 @@ impl<'a> MvMemory<'a> {
         if read.from_pre {
             let untouched = match read.loc {
                 Location::Storage(a, _) => {
-                    nothing_below(&read.loc) && nothing_below(&Location::StorageReset(a))
+                    nothing_below(&read.loc)
+                        && (!self.wiped.load(Ordering::SeqCst)
+                            || nothing_below(&Location::StorageReset(a)))
                 }
                 loc => nothing_below(&loc),
             };
@@ -666,7 +736,8 @@ impl<'a> MvMemory<'a> {
             let shard = std::mem::take(&mut *shard.lock().unwrap());
             // Code and wipes first (rare: creations and self-destructs), so
             // each account is finished when its balance is met.
-            let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>)> = HashMap::new();
+            let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>), DefaultHashBuilder> =
+                HashMap::default();
             for (loc, versions) in &shard {
                 let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
                     Entry::Data(v) => Some((*w, v)),
@@ -713,7 +784,11 @@ impl<'a> MvMemory<'a> {
                     basic,
                     ..AccountFinal::from_pre(address, pre)
                 };
-                if let Some(code_and_wipe) = extra.remove(&address) {
+                // Most shards have no code or wipe: skip hashing for them.
+                if let Some(code_and_wipe) = (!extra.is_empty())
+                    .then(|| extra.remove(&address))
+                    .flatten()
+                {
                     account.amend(code_and_wipe);
                 }
                 finals.accounts.push(account);

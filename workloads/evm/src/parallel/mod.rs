@@ -139,7 +139,7 @@ pub fn execute_parallel_with(
     let scheduler = Scheduler::new(n);
     let slots: Vec<Mutex<Option<TxOutcome>>> = (0..n).map(|_| Mutex::default()).collect();
     let cfg = cfg_of(block);
-    let fold = Fold::new(block, pre, &cfg, &mv, &slots, threads);
+    let fold = Fold::new(block, pre, &mv, &slots, threads);
     let shared = Shared {
         block,
         pre,

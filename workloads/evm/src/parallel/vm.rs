@@ -6,7 +6,7 @@
 //! per transaction), and the transfers `lazy` picks run against mock
 //! balances, recording deltas instead of reading balances.
 
-use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
+use super::lazy::{LazyTokenTransfer, LazyTransfer, SenderNeeds, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
 use crate::prestate::account_info;
 use crate::LazyToken;
@@ -210,6 +210,8 @@ pub(crate) struct TxOutcome {
     /// multi-version locations so transactions do not all write one.
     pub fee: U256,
     pub writers: Vec<TxIdx>,
+    /// A lazy transfer's: what its real sender must hold.
+    pub sender_needs: Option<SenderNeeds>,
     /// The worker that ran it, which frees what it allocated.
     pub worker: usize,
 }
@@ -217,6 +219,10 @@ pub(crate) struct TxOutcome {
 /// A worker's revm instance, built once per thread and reused for every task.
 pub(crate) struct TxExecutor<'a> {
     evm: MvEvm<'a>,
+    cfg: &'a CfgEnv,
+    /// Reused for every task; each outcome gets an exactly sized copy, as
+    /// growing a fresh list for every contract call cost a reallocation or two.
+    writes: Vec<(Location, Value)>,
     coinbase: Address,
     lazy_tokens: &'a [LazyToken],
 }
@@ -226,7 +232,7 @@ impl<'a> TxExecutor<'a> {
         mv: &'a MvMemory<'a>,
         pre: &'a PreState,
         block: &BlockEnv,
-        cfg: &CfgEnv,
+        cfg: &'a CfgEnv,
         lazy_tokens: &'a [LazyToken],
     ) -> Self {
         let db = MvDb {
@@ -247,6 +253,8 @@ impl<'a> TxExecutor<'a> {
             .build_mainnet();
         Self {
             evm,
+            cfg,
+            writes: Vec::new(),
             coinbase: block.beneficiary,
             lazy_tokens,
         }
@@ -296,38 +304,49 @@ impl<'a> TxExecutor<'a> {
         } else {
             None
         };
-        let (writes, fee) = if result.is_ok() {
-            let (mut writes, fee) = writes_of(&state, db, reward, self.coinbase);
+        let writes = &mut self.writes;
+        writes.clear();
+        let fee = if result.is_ok() {
+            let fee = writes_of(&state, db, reward, self.coinbase, writes);
             if let Some(token) = db.lazy_token {
-                token.into_deltas(&mut writes);
+                token.into_deltas(writes);
             }
-            (writes, fee)
+            fee
         } else {
-            (Vec::new(), U256::ZERO)
+            U256::ZERO
         };
         Ok(TxOutcome {
             result,
             // Exactly sized: outcomes live until the block ends.
             reads: db.reads.as_slice().into(),
-            writes,
+            writes: exactly_sized(writes),
             fee,
             writers: db.writers.take().unwrap_or_default(),
+            sender_needs: db.lazy.map(|_| SenderNeeds::of(tx, self.cfg)),
             worker: 0,
         })
     }
 }
 
-/// The locations an incarnation wrote, mirroring what `CacheDB::commit` would
-/// change, minus values equal to what the transaction itself read; and the
-/// fee it still owes the beneficiary (zero when it wrote the beneficiary in
-/// full, fee included).
+/// Moves `scratch`'s items into a list of their own size; `scratch` keeps
+/// its capacity for the next task.
+fn exactly_sized<T>(scratch: &mut Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(scratch.len());
+    out.append(scratch);
+    out
+}
+
+/// Appends the locations an incarnation wrote to `writes`, mirroring what
+/// `CacheDB::commit` would change, minus values equal to what the
+/// transaction itself read; returns the fee it still owes the beneficiary
+/// (zero when it wrote the beneficiary in full, fee included).
 fn writes_of(
     state: &EvmState,
     db: &MvDb<'_>,
     reward: Option<U256>,
     coinbase: Address,
-) -> (Vec<(Location, Value)>, U256) {
-    let mut writes = Vec::with_capacity(state.len() + 2);
+    writes: &mut Vec<(Location, Value)>,
+) -> U256 {
     let mut reward_paid = reward.is_none();
     for (address, account) in state {
         let address = *address;
@@ -405,10 +424,9 @@ fn writes_of(
             }
         }
     }
-    let owed = if reward_paid {
+    if reward_paid {
         U256::ZERO
     } else {
         reward.unwrap_or_default()
-    };
-    (writes, owed)
+    }
 }
