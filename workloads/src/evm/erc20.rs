@@ -184,7 +184,16 @@ mod tests {
         assert!(block.transactions.iter().all(|t| t.caller == SHARED_SENDER));
         let seq = execute_sequential(&block, &pre).unwrap();
         assert!(seq.receipts.iter().all(|r| r.success));
-        let (par, _) = execute_parallel(&block, &pre, 2).unwrap();
+        // One sender's nonce chain: not worth trying in parallel.
+        let (par, stats) = execute_parallel(&block, &pre, 2).unwrap();
         assert_eq!(seq.digest(), par.digest());
+        assert_eq!(stats.fallback, Some(gaslab_evm::Fallback::SenderChain));
+        let never_bail = ParallelOptions {
+            never_bail: true,
+            ..Default::default()
+        };
+        let (forced, stats) = execute_parallel_with(&block, &pre, 2, &never_bail).unwrap();
+        assert_eq!(seq.digest(), forced.digest());
+        assert_eq!(stats.fallback, None);
     }
 }

@@ -161,5 +161,11 @@ mod tests {
         let (par, stats) = execute_parallel_with(&block, &pre, 2, &options).unwrap();
         assert_eq!(seq.digest(), par.digest());
         assert_eq!(stats.fallback, None);
+        // Lazy transfers bump the shared sender's nonce without waiting on
+        // one another: no nonce chain.
+        let (all_shared, pre) = generate(400, 5, 1.0);
+        let (_, stats) =
+            execute_parallel_with(&all_shared, &pre, 2, &ParallelOptions::default()).unwrap();
+        assert_ne!(stats.fallback, Some(gaslab_evm::Fallback::SenderChain));
     }
 }

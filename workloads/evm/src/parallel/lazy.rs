@@ -11,7 +11,7 @@
 
 use super::memory::ReadValue;
 use super::vm::{MvDb, MvError};
-use crate::LazyToken;
+use crate::{LazyToken, PreState};
 use revm::context::{Cfg, CfgEnv, Transaction, TxEnv};
 use revm::primitives::{keccak256, Address, TxKind, KECCAK_EMPTY, U256};
 
@@ -42,11 +42,11 @@ pub(crate) struct LazyTransfer {
 }
 
 impl LazyTransfer {
-    /// A plain value transfer between code-less accounts, none of them the
-    /// beneficiary, runs lazily. The code checks are real reads.
-    pub(super) fn choose(tx: &TxEnv, coinbase: Address, db: &mut MvDb<'_>) -> Result<(), MvError> {
+    /// The recipient of a plain value transfer that may run lazily, if its
+    /// accounts turn out to have no code.
+    fn candidate(tx: &TxEnv, coinbase: Address) -> Option<Address> {
         let TxKind::Call(to) = tx.kind else {
-            return Ok(());
+            return None;
         };
         let plain = tx.value > U256::ZERO
             && tx.authorization_list.is_empty()
@@ -54,9 +54,22 @@ impl LazyTransfer {
             && tx.caller != coinbase
             && to != coinbase
             && !is_precompile_range(to);
-        if !plain {
+        plain.then_some(to)
+    }
+
+    /// Whether `tx` will run lazily, judged by the pre-state's code (code
+    /// deployed in the block may yet change it): a guess before running.
+    pub(super) fn likely(tx: &TxEnv, coinbase: Address, pre: &PreState) -> bool {
+        let codeless = |a| pre.account(&a).is_none_or(|a| a.code_hash == KECCAK_EMPTY);
+        Self::candidate(tx, coinbase).is_some_and(|to| codeless(tx.caller) && codeless(to))
+    }
+
+    /// A plain value transfer between code-less accounts, none of them the
+    /// beneficiary, runs lazily. The code checks are real reads.
+    pub(super) fn choose(tx: &TxEnv, coinbase: Address, db: &mut MvDb<'_>) -> Result<(), MvError> {
+        let Some(to) = Self::candidate(tx, coinbase) else {
             return Ok(());
-        }
+        };
         let sender_code = db.code(tx.caller)?;
         let recipient_code = db.code(to)?;
         if sender_code.0 == KECCAK_EMPTY && recipient_code.0 == KECCAK_EMPTY {

@@ -144,9 +144,19 @@ impl Versions {
     }
 
     fn insert_sorted(v: &mut Vec<(TxIdx, Entry)>, tx: TxIdx, entry: Entry) {
-        match v.binary_search_by_key(&tx, |(w, _)| *w) {
-            Ok(i) => v[i].1 = entry,
-            Err(i) => v.insert(i, (tx, entry)),
+        // Writers come about in block order, so a hot location (one sender's
+        // thousand payouts) is written at its end: search the last few
+        // versions before the whole list, under the shard's lock.
+        let tail = v.len().saturating_sub(8);
+        let below = |(w, _): &(TxIdx, Entry)| *w < tx;
+        let i = if v.get(tail).is_none_or(below) {
+            tail + v[tail..].partition_point(below)
+        } else {
+            v[..tail].partition_point(below)
+        };
+        match v.get_mut(i) {
+            Some((w, e)) if *w == tx => *e = entry,
+            _ => v.insert(i, (tx, entry)),
         }
     }
 

@@ -21,7 +21,7 @@ use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
 use fold::{Fold, PartFold};
 use memory::MvMemory;
 use revm::context::CfgEnv;
-use revm::primitives::{B256, U256};
+use revm::primitives::{Address, B256, U256};
 use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -33,14 +33,21 @@ pub const MIN_PARALLEL_TXS: usize = 32;
 /// Conflict detection looks at this many executions and conflicts before
 /// judging a block.
 const BAIL_WINDOW: u64 = 32;
+/// The first transactions looked at for one sender's nonce chain.
+const CHAIN_WINDOW: usize = 64;
 
 /// Why a block ran on the sequential path instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fallback {
     OneThread,
     SmallBlock,
-    /// More than half of the early executions were wasted on conflicts.
+    /// Early conflicts came to over a third of the executions: a chain
+    /// that runs each transaction twice (once too early) wastes half.
     TooDependent,
+    /// Most of the first transactions are one sender's, each waiting on the
+    /// nonce the one before leaves: the speedup is below 2 at any thread
+    /// count, and trying costs more than it could win.
+    SenderChain,
     /// Some transaction is invalid; sequential execution names it.
     InvalidTransaction,
 }
@@ -132,6 +139,9 @@ pub fn execute_parallel_with(
     if n < MIN_PARALLEL_TXS {
         return sequential(stats, Fallback::SmallBlock);
     }
+    if !options.never_bail && one_sender_chain(block, pre) {
+        return sequential(stats, Fallback::SenderChain);
+    }
 
     // Most transactions write two to four locations (sender, recipient, a
     // slot or two).
@@ -177,6 +187,27 @@ pub fn execute_parallel_with(
         Some(out) => Ok((out, stats)),
         None => sequential(stats, Fallback::InvalidTransaction),
     }
+}
+
+/// Whether more than half of the block's first transactions are one
+/// sender's and cannot run lazily (contract calls, or payouts from the
+/// beneficiary as a mining pool makes them): a nonce chain that bounds the
+/// block's speedup below 2. Lazy transfers bump a sender's nonce without
+/// waiting, so they make no chain.
+fn one_sender_chain(block: &Block, pre: &PreState) -> bool {
+    let window = &block.transactions[..block.transactions.len().min(CHAIN_WINDOW)];
+    let coinbase = block.context.env.beneficiary;
+    let mut chains: Vec<(Address, usize)> = Vec::new();
+    for tx in window {
+        if lazy::LazyTransfer::likely(tx, coinbase, pre) {
+            continue;
+        }
+        match chains.iter_mut().find(|(sender, _)| *sender == tx.caller) {
+            Some((_, length)) => *length += 1,
+            None => chains.push((tx.caller, 1)),
+        }
+    }
+    chains.iter().any(|(_, length)| 2 * length > window.len())
 }
 
 struct Shared<'a> {
@@ -306,7 +337,7 @@ impl Shared<'_> {
         let executions = self.executions.load(Ordering::Relaxed);
         let conflicts = self.conflicts.load(Ordering::Relaxed);
         let early = executions <= BAIL_WINDOW.max(n / 8);
-        if early && executions + conflicts >= BAIL_WINDOW && conflicts * 2 > executions {
+        if early && executions + conflicts >= BAIL_WINDOW && conflicts * 3 > executions {
             self.bailed.store(true, Ordering::Relaxed);
             self.scheduler.halt();
         }
