@@ -420,7 +420,11 @@ impl WrittenFilter {
     /// Call before the location's version is stored.
     fn insert(&self, loc: &Location) {
         let (word, mask) = self.bit(loc);
-        self.bits[word].fetch_or(mask, Ordering::Release);
+        // Bits only ever get set: a hot location (one sender's every
+        // transfer) reads its bit instead of writing its cache line each time.
+        if self.bits[word].load(Ordering::Acquire) & mask == 0 {
+            self.bits[word].fetch_or(mask, Ordering::Release);
+        }
     }
 
     fn may_contain(&self, loc: &Location) -> bool {

@@ -31,8 +31,10 @@ use vm::{TxExecutor, TxOutcome};
 /// would cost more than it saves.
 pub const MIN_PARALLEL_TXS: usize = 32;
 /// Conflict detection looks at this many executions and conflicts before
-/// judging a block.
-const BAIL_WINDOW: u64 = 32;
+/// judging a block: enough that a burst of dependent transactions at the
+/// top of a block (a searcher's bundle on one pool) is outgrown by the
+/// independent ones after it, where a dependent chain keeps conflicting.
+const BAIL_WINDOW: u64 = 64;
 /// The first transactions looked at for one sender's nonce chain.
 const CHAIN_WINDOW: usize = 64;
 
@@ -41,8 +43,8 @@ const CHAIN_WINDOW: usize = 64;
 pub enum Fallback {
     OneThread,
     SmallBlock,
-    /// Early conflicts came to over a third of the executions: a chain
-    /// that runs each transaction twice (once too early) wastes half.
+    /// Early conflicts came to over two fifths of the executions: a chain
+    /// runs each transaction twice (once too early), so about half.
     TooDependent,
     /// Most of the first transactions are one sender's, each waiting on the
     /// nonce the one before leaves: the speedup is below 2 at any thread
@@ -327,7 +329,8 @@ impl Shared<'_> {
     /// Early in the block, gives up when conflicts waste most of the work:
     /// such a block is faster sequentially. Judged on conflicts as well as
     /// executions, so a block whose every transaction waits on the one
-    /// before bails within a few dozen tries, not after a window of
+    /// before bails within a few dozen tries (about half of them wasted,
+    /// where independent ones waste none), not after a window of
     /// executions that costs as much as running it sequentially.
     fn judge(&self) {
         if !self.may_bail {
@@ -337,7 +340,7 @@ impl Shared<'_> {
         let executions = self.executions.load(Ordering::Relaxed);
         let conflicts = self.conflicts.load(Ordering::Relaxed);
         let early = executions <= BAIL_WINDOW.max(n / 8);
-        if early && executions + conflicts >= BAIL_WINDOW && conflicts * 3 > executions {
+        if early && executions + conflicts >= BAIL_WINDOW && 5 * conflicts > 2 * executions {
             self.bailed.store(true, Ordering::Relaxed);
             self.scheduler.halt();
         }

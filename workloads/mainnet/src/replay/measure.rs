@@ -73,8 +73,9 @@ impl BlockRow {
     }
 }
 
-/// Executes `block` `runs` times with each executor; the first executor is
-/// the reference the others must reproduce exactly.
+/// Executes `block` `runs` times with each executor, taking turns so that
+/// a machine slowing down for a while slows both alike; the first executor
+/// is the reference the others must reproduce exactly.
 pub fn measure_block(
     block: &MainnetBlock,
     executors: &[Executor],
@@ -92,9 +93,9 @@ pub fn measure_block(
         verdict: Verdict::Match,
     };
     let mut reference = None;
-    for &executor in executors {
-        let mut times = Vec::with_capacity(runs as usize);
-        for _ in 0..runs {
+    let mut times = vec![Vec::with_capacity(runs as usize); executors.len()];
+    for _ in 0..runs {
+        for (&executor, times) in executors.iter().zip(&mut times) {
             let start = Instant::now();
             let result = run(executor, &block.block, &block.pre, threads);
             times.push(start.elapsed().as_secs_f64() * 1e3);
@@ -124,6 +125,8 @@ pub fn measure_block(
                 }
             }
         }
+    }
+    for (&executor, mut times) in executors.iter().zip(times) {
         let median = median(&mut times);
         match executor {
             Executor::Sequential => row.sequential_ms = Some(median),
