@@ -2,9 +2,9 @@
 //! in block order, the checks a lazy sender skipped, and the state diff read
 //! straight from every location's last value. No transaction's state is
 //! committed a second time; each account is finished by the thread whose
-//! shards hold it, and only the few with changed slots (which live in
-//! other shards) meet at two barriers. Small blocks fold on the calling
-//! thread alone.
+//! shards hold it, and only those with changed slots (which live in other
+//! shards) meet at three barriers, each then finished by one thread. Small
+//! blocks fold on the calling thread alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory};
 use super::vm::TxOutcome;
@@ -19,21 +19,24 @@ use std::sync::{Barrier, Mutex, OnceLock};
 const FOLD_CHUNK_MIN: usize = 2048;
 
 /// One fold thread's share: its transactions' receipts (None: one is
-/// invalid), the changes of its accounts without changed slots, and its
-/// changed slots as (storage account, slot, value).
+/// invalid) and the changes of the accounts it finished.
 pub(super) struct PartFold {
     receipts: Option<Vec<Receipt>>,
     changes: Vec<(Address, AccountChange)>,
     /// `changes` in address order, sorted on this part's thread.
     order: Vec<(u64, u32)>,
-    slots: Vec<(u32, U256, U256)>,
 }
+
+/// A changed slot on its way to the part that finishes its account: the
+/// account's index among the storage accounts, the slot, its value.
+type ChangedSlot = (u32, U256, U256);
 
 /// What the fold threads share. The block's own workers fold, each where
 /// its execution ended: no thread is started for it. An account's slots
 /// live in other shards (and so other threads) than the account, so the
-/// few accounts with changed slots are gathered at two barriers; every
-/// other account is finished by the thread that took it.
+/// accounts with changed slots are gathered at barriers and shared out
+/// among the threads; every other account is finished by the thread that
+/// took it.
 pub(super) struct Fold<'a> {
     block: &'a Block,
     pre: &'a PreState,
@@ -52,6 +55,9 @@ pub(super) struct Fold<'a> {
     held: Mutex<Vec<AccountFinal>>,
     /// One per storage account, in address order.
     heads: OnceLock<Vec<AccountFinal>>,
+    /// Per part, the changed slots of the storage accounts it finishes, in
+    /// sorted runs from every part.
+    inboxes: Vec<Mutex<Vec<Vec<ChangedSlot>>>>,
 }
 
 impl<'a> Fold<'a> {
@@ -80,6 +86,7 @@ impl<'a> Fold<'a> {
             sorted_storage_accounts: OnceLock::new(),
             held: Mutex::default(),
             heads: OnceLock::new(),
+            inboxes: (0..parts).map(|_| Mutex::default()).collect(),
         }
     }
 
@@ -96,33 +103,11 @@ impl<'a> Fold<'a> {
             return None;
         }
         let mut receipts = Vec::with_capacity(self.outcomes.len());
-        let mut changes = Vec::with_capacity(results.len() + 1);
-        let heads = self.heads.into_inner().unwrap_or_default();
-        let mut storage = vec![Vec::new(); heads.len()];
+        let mut changes = Vec::with_capacity(results.len());
         for part in results {
             receipts.extend(part.receipts?);
             changes.push((part.changes, part.order));
-            for (i, slot, value) in part.slots {
-                storage[i as usize].push((slot, value));
-            }
         }
-        // Accounts with changed slots, few but for the slots: finished here.
-        let with_slots: Vec<_> = heads
-            .iter()
-            .zip(storage)
-            .filter_map(|(head, slots)| {
-                let storage = BTreeMap::from_iter(slots);
-                let change = AccountChange::between(
-                    head.before,
-                    head.after(),
-                    head.reset.is_some(),
-                    storage,
-                )?;
-                Some((head.address, change))
-            })
-            .collect();
-        let order = StateDiff::part_order(&with_slots);
-        changes.push((with_slots, order));
         let mut cumulative = 0u64;
         for r in &mut receipts {
             cumulative += r.gas_used;
@@ -145,8 +130,7 @@ impl<'a> Fold<'a> {
         let receipts = self.outcomes[mine].iter().map(receipt).collect();
         self.free_outcomes(t);
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
-        let sender_ok = |i, basic| lazy_sender_valid(&self.outcomes[i], basic);
-        let finals = self.mv.take_finals(t, self.parts, coinbase, sender_ok);
+        let finals = self.mv.take_finals(t, self.parts, coinbase);
         if finals.is_none() {
             self.invalid.store(true, Ordering::Relaxed);
         }
@@ -214,11 +198,42 @@ impl<'a> Fold<'a> {
                 }
             }
         }
+        // Each storage account is finished by one part, from the slots
+        // every part sends it: one thread building them all (a map each,
+        // thousands of pools in a swap block) held up the whole block.
+        let share = storage_accounts.len().div_ceil(self.parts).max(1);
+        for run in resolved.chunk_by(|a, b| a.0 as usize / share == b.0 as usize / share) {
+            let owner = run[0].0 as usize / share;
+            self.inboxes[owner].lock().unwrap().push(run.to_vec());
+        }
+        self.barrier.wait();
+        let mut mine = std::mem::take(&mut *self.inboxes[t].lock().unwrap()).concat();
+        // Sorted runs, one per part: a stable sort merges them.
+        mine.sort_by_key(|&(i, slot, _)| (i, slot));
+        let mut mine = mine.chunk_by(|a, b| a.0 == b.0).peekable();
+        let first = (t * share).min(heads.len());
+        for (i, head) in heads.iter().enumerate().skip(first).take(share) {
+            let slots = mine
+                .next_if(|run| run[0].0 as usize == i)
+                .unwrap_or_default();
+            let storage = slots
+                .iter()
+                .map(|&(_, slot, value)| (slot, value))
+                .collect();
+            let reset = head.reset.is_some();
+            if let Some(change) = AccountChange::between(head.before, head.after(), reset, storage)
+            {
+                changes.push((head.address, change));
+            }
+        }
+        debug_assert!(
+            mine.next().is_none(),
+            "a storage account's slots were not met"
+        );
         PartFold {
             receipts,
             order: StateDiff::part_order(&changes),
             changes,
-            slots: resolved,
         }
     }
 
@@ -264,12 +279,4 @@ fn receipt(slot: &Mutex<Option<TxOutcome>>) -> Option<Receipt> {
         cumulative_gas_used: 0,
         logs: result.into_logs(),
     })
-}
-
-/// A lazy transfer ran against a mock sender: its real nonce and balance,
-/// as the transactions below it left them, must pass revm's own checks.
-fn lazy_sender_valid(outcome: &Mutex<Option<TxOutcome>>, basic: Basic) -> bool {
-    let outcome = outcome.lock().unwrap();
-    let needs = outcome.as_ref().and_then(|o| o.sender_needs);
-    needs.is_some_and(|n| n.met_by(basic.unwrap_or_default()))
 }

@@ -13,7 +13,7 @@ use super::memory::ReadValue;
 use super::vm::{MvDb, MvError};
 use crate::{LazyToken, PreState};
 use revm::context::{Cfg, CfgEnv, Transaction, TxEnv};
-use revm::primitives::{keccak256, Address, TxKind, KECCAK_EMPTY, U256};
+use revm::primitives::{keccak256, Address, TxKind, B256, KECCAK_EMPTY, U256};
 
 use super::memory::{Location, Value};
 
@@ -39,6 +39,8 @@ const TRANSFER_SELECTOR: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
 pub(crate) struct LazyTransfer {
     pub sender: Address,
     pub recipient: Address,
+    /// What the real sender must hold, checked in the fold.
+    pub needs: SenderNeeds,
 }
 
 impl LazyTransfer {
@@ -65,9 +67,19 @@ impl LazyTransfer {
     }
 
     /// A plain value transfer between code-less accounts, none of them the
-    /// beneficiary, runs lazily. The code checks are real reads.
-    pub(super) fn choose(tx: &TxEnv, coinbase: Address, db: &mut MvDb<'_>) -> Result<(), MvError> {
+    /// beneficiary, runs lazily where revm checks its sender's nonce and
+    /// balance (as a block's own configuration does) and its most spending
+    /// fits a word. The code checks are real reads.
+    pub(super) fn choose(
+        tx: &TxEnv,
+        coinbase: Address,
+        cfg: &CfgEnv,
+        db: &mut MvDb<'_>,
+    ) -> Result<(), MvError> {
         let Some(to) = Self::candidate(tx, coinbase) else {
+            return Ok(());
+        };
+        let Some(needs) = SenderNeeds::of(tx, cfg) else {
             return Ok(());
         };
         let sender_code = db.code(tx.caller)?;
@@ -76,6 +88,7 @@ impl LazyTransfer {
             db.lazy = Some(Self {
                 sender: tx.caller,
                 recipient: to,
+                needs,
             });
             db.lazy_codes = [sender_code, recipient_code];
         }
@@ -85,37 +98,33 @@ impl LazyTransfer {
 
 /// What a lazy transfer's real sender must hold for the transaction to be
 /// valid: revm's nonce and balance checks, worked out from the transaction
-/// while it executes (and is in cache), so the fold checks the sender
-/// without reading the transaction again.
-#[derive(Debug, Clone, Copy)]
+/// while it executes (and is in cache). It travels with the sender's debit,
+/// so the fold checks the sender where it meets the debit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SenderNeeds {
-    /// None: any nonce (the check is off).
-    nonce: Option<u64>,
-    /// The most the transaction may spend; None: no balance is enough
-    /// (it overflows), Some(ZERO) also when the check is off.
-    balance: Option<U256>,
+    nonce: u64,
+    /// The most the transaction may spend.
+    balance: U256,
 }
 
 impl SenderNeeds {
-    pub(super) fn of(tx: &TxEnv, cfg: &CfgEnv) -> Self {
-        let unchecked = cfg.is_fee_charge_disabled() || cfg.is_balance_check_disabled();
-        Self {
-            nonce: (!cfg.is_nonce_check_disabled()).then_some(tx.nonce),
-            balance: if unchecked {
-                Some(U256::ZERO)
-            } else {
-                tx.max_balance_spending().ok()
-            },
-        }
+    /// None where revm would not check both (a configuration that turns a
+    /// check off) or the most spending overflows: such a transfer is not
+    /// lazy, and revm judges it against the real account.
+    pub(super) fn of(tx: &TxEnv, cfg: &CfgEnv) -> Option<Self> {
+        let checked = !(cfg.is_fee_charge_disabled()
+            || cfg.is_balance_check_disabled()
+            || cfg.is_nonce_check_disabled());
+        Some(Self {
+            nonce: tx.nonce,
+            balance: tx.max_balance_spending().ok().filter(|_| checked)?,
+        })
     }
 
     /// As revm's `validate_account_nonce_and_code` (a lazy sender has no
     /// code) and `calculate_caller_fee` judge the real account.
     pub(crate) fn met_by(&self, (balance, nonce): (U256, u64)) -> bool {
-        let nonce_ok = self
-            .nonce
-            .is_none_or(|tx| tx == nonce && !(tx == u64::MAX && nonce == u64::MAX));
-        nonce_ok && self.balance.is_some_and(|needed| balance >= needed)
+        self.nonce == nonce && nonce != u64::MAX && balance >= self.balance
     }
 }
 
@@ -125,12 +134,12 @@ fn is_precompile_range(address: Address) -> bool {
 }
 
 impl LazyToken {
-    /// Solidity's slot of `balances[holder]`.
-    fn balance_slot(&self, holder: Address) -> U256 {
+    /// Solidity's slot of `balances[holder]`, and what it hashes.
+    fn balance_slot(&self, holder: Address) -> ([u8; 64], B256) {
         let mut key = [0u8; 64];
         key[12..32].copy_from_slice(holder.as_slice());
         key[32..].copy_from_slice(&self.balances_slot.to_be_bytes::<32>());
-        keccak256(key).into()
+        (key, keccak256(key))
     }
 }
 
@@ -173,8 +182,11 @@ impl LazyTokenTransfer {
         let Some(spec) = tokens.iter().find(|t| t.code_hash == code_hash) else {
             return Ok(None);
         };
-        let sender_slot = spec.balance_slot(tx.caller);
-        let recipient_slot = spec.balance_slot(recipient);
+        let sender_key = spec.balance_slot(tx.caller);
+        let recipient_key = spec.balance_slot(recipient);
+        // The token's code hashes the same two: it takes them from here.
+        db.keccak_memo = [Some(sender_key), Some(recipient_key)];
+        let (sender_slot, recipient_slot) = (sender_key.1.into(), recipient_key.1.into());
         let (sender_balance, sender_pre, sender_depth) =
             db.storage_for_condition(token, sender_slot)?;
         let (recipient_balance, recipient_pre, recipient_depth) =

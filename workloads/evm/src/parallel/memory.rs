@@ -4,19 +4,22 @@
 //!
 //! Sharded by a cheap mix of the location (no global lock), sized for the
 //! block up front, and a location with one version (most of them) keeps it
-//! inline: recording a write allocates nothing. Lazy updates (balances,
-//! declared token balances) are stored as deltas and summed on read.
+//! inline: recording a write allocates nothing. Each shard keeps its
+//! locations in the order first written, behind an index of small buckets.
+//! Lazy updates (balances, declared token balances) are stored as deltas
+//! and summed on read.
 
-use super::lazy::LAZY_LIMIT;
+use super::lazy::{SenderNeeds, LAZY_LIMIT};
 use crate::output::Info;
 use crate::PreState;
 use crossbeam_utils::CachePadded;
+use hashbrown::hash_table::{self, HashTable};
 use revm::bytecode::Bytecode;
 use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
-use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -43,10 +46,12 @@ pub(crate) type Basic = Option<(U256, u64)>;
 pub(crate) enum Value {
     Basic(Basic),
     /// A lazy update: added to whatever the account holds when read.
-    BalanceDelta {
-        add: U256,
-        sub: U256,
-        nonce_incr: u64,
+    Credit(U256),
+    /// A lazy sender's: taken from whatever the account holds, its nonce
+    /// bumped, once the fold has seen the account meet `needs`.
+    Debit {
+        spent: U256,
+        needs: SenderNeeds,
     },
     Code(B256, Option<Bytecode>),
     Storage(U256),
@@ -198,14 +203,14 @@ impl Deltas {
     fn add(&mut self, value: &Value) -> Option<Basic> {
         match value {
             Value::Basic(b) => Some(*b),
-            Value::BalanceDelta {
-                add,
-                sub,
-                nonce_incr,
-            } => {
+            Value::Credit(add) => {
                 self.add += *add;
-                self.sub += *sub;
-                self.nonce_incr += *nonce_incr;
+                self.any = true;
+                None
+            }
+            Value::Debit { spent, .. } => {
+                self.sub += *spent;
+                self.nonce_incr += 1;
                 self.any = true;
                 None
             }
@@ -333,10 +338,73 @@ pub(crate) struct Finals {
     pub slots: Vec<SlotFinal>,
 }
 
+/// Accounts whose pre-state the fold looks up before finishing them.
+const PRE_LOOKAHEAD: usize = 32;
+
 /// Shards for the largest blocks; small blocks get fewer (each is an
 /// allocation, faulted in, before the first transaction runs).
 const MAX_SHARDS: usize = 256;
-type Shard = HashMap<Location, Versions, DefaultHashBuilder>;
+
+/// One shard: locations and their versions in the order first written,
+/// found through an index of 4-byte buckets. Recording a new location
+/// writes one small bucket and appends at the list's warm end, where a map
+/// holding whole 144-byte entries wrote into a cold bucket of a table as
+/// large as the block's writes: the largest cost of executing a block of
+/// plain transfers in parallel. The fold walks the list in order.
+#[derive(Default)]
+struct Shard {
+    index: HashTable<u32>,
+    entries: Vec<(Location, Versions)>,
+    hasher: DefaultHashBuilder,
+}
+
+impl Shard {
+    fn with_capacity(locations: usize) -> Self {
+        Self {
+            index: HashTable::with_capacity(locations),
+            entries: Vec::with_capacity(locations),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    fn position(&self, loc: &Location) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(self.hasher.hash_one(loc), |&i| {
+                entries[i as usize].0 == *loc
+            })
+            .map(|&i| i as usize)
+    }
+
+    fn get(&self, loc: &Location) -> Option<&Versions> {
+        self.position(loc).map(|i| &self.entries[i].1)
+    }
+
+    fn get_mut(&mut self, loc: &Location) -> Option<&mut Versions> {
+        self.position(loc).map(|i| &mut self.entries[i].1)
+    }
+
+    /// Adds `tx`'s version of `loc`, replacing one it had.
+    fn insert(&mut self, loc: Location, tx: TxIdx, entry: Entry) {
+        let entries = &self.entries;
+        let hasher = &self.hasher;
+        match self.index.entry(
+            hasher.hash_one(loc),
+            |&i| entries[i as usize].0 == loc,
+            |&i| hasher.hash_one(entries[i as usize].0),
+        ) {
+            hash_table::Entry::Occupied(o) => self.entries[*o.get() as usize].1.insert(tx, entry),
+            hash_table::Entry::Vacant(v) => {
+                v.insert(self.entries.len() as u32);
+                self.entries.push((loc, Versions::One((tx, entry))));
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
 
 /// A transaction's fee owed to the beneficiary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,12 +520,7 @@ impl<'a> MvMemory<'a> {
             wiped: AtomicBool::new(false),
             written: WrittenFilter::new(expected_locations),
             shards: (0..shards)
-                .map(|_| {
-                    Mutex::new(Shard::with_capacity_and_hasher(
-                        per_shard,
-                        Default::default(),
-                    ))
-                })
+                .map(|_| Mutex::new(Shard::with_capacity(per_shard)))
                 .collect(),
             pre,
             new_code: Mutex::default(),
@@ -502,13 +565,7 @@ impl<'a> MvMemory<'a> {
                 self.wiped.store(true, Ordering::SeqCst);
             }
             self.written.insert(loc);
-            let entry = Entry::Data(value.clone());
-            match self.shard(loc).entry(*loc) {
-                Occupied(mut o) => o.get_mut().insert(tx, entry),
-                Vacant(v) => {
-                    v.insert(Versions::One((tx, entry)));
-                }
-            }
+            self.shard(loc).insert(*loc, tx, Entry::Data(value.clone()));
             if !previous.iter().any(|(l, _)| l == loc) {
                 wrote_new = true;
             }
@@ -607,11 +664,7 @@ impl<'a> MvMemory<'a> {
             // Every fee owed since the last full write of the beneficiary.
             self.coinbase_read.store(true, Ordering::SeqCst);
             let from = base.map_or(0, |(w, _)| w + 1);
-            deltas.add(&Value::BalanceDelta {
-                add: self.fees_between(from, tx, writers)?,
-                sub: U256::ZERO,
-                nonce_incr: 0,
-            });
+            deltas.add(&Value::Credit(self.fees_between(from, tx, writers)?));
             // No fee below the first transaction: the pre-state, as is.
             deltas.any &= tx > from;
             from_pre &= !deltas.any;
@@ -729,21 +782,17 @@ impl<'a> MvMemory<'a> {
     /// `first + step`, ...; those shards are emptied (freed on the calling
     /// thread). Call once every transaction is final, with the beneficiary's
     /// `final_coinbase`. Walking an account's versions in order, each lazy
-    /// sender's delta (the one that bumps the nonce) is shown the real
-    /// balance and nonce below it: None when `sender_ok` refuses one. Each
-    /// account's pre-state is read here, once.
-    pub(crate) fn take_finals(
-        &self,
-        first: usize,
-        step: usize,
-        coinbase: Basic,
-        sender_ok: impl Fn(TxIdx, Basic) -> bool,
-    ) -> Option<Finals> {
+    /// sender's debit is shown the real balance and nonce below it: None
+    /// when one does not meet its needs. Each account's pre-state is read
+    /// here, once.
+    pub(crate) fn take_finals(&self, first: usize, step: usize, coinbase: Basic) -> Option<Finals> {
         let mine = || self.shards.iter().enumerate().skip(first).step_by(step);
         let coinbase_shard = shard_of(&Location::Basic(self.coinbase), self.shards.len());
-        // Sized once (an upper bound): growing would copy and fault it in again.
+        // Sized once (an upper bound: every location, and a beneficiary paid
+        // only in fees): growing would copy and fault it in again.
+        let locations: usize = mine().map(|(_, s)| s.lock().unwrap().len()).sum();
         let mut finals = Finals {
-            accounts: Vec::with_capacity(mine().map(|(_, s)| s.lock().unwrap().len()).sum()),
+            accounts: Vec::with_capacity(locations + 1),
             slots: Vec::new(),
         };
         for (index, shard) in mine() {
@@ -752,7 +801,7 @@ impl<'a> MvMemory<'a> {
             // each account is finished when its balance is met.
             let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>), DefaultHashBuilder> =
                 HashMap::default();
-            for (loc, versions) in &shard {
+            for (loc, versions) in &shard.entries {
                 let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
                     Entry::Data(v) => Some((*w, v)),
                     Entry::Estimate => None,
@@ -783,29 +832,40 @@ impl<'a> MvMemory<'a> {
                 }
             }
             let mut coinbase_met = false;
-            for (loc, versions) in &shard {
-                let Location::Basic(address) = *loc else {
-                    continue;
-                };
-                let pre = self.pre.account(&address);
-                let basic = if address == self.coinbase {
-                    coinbase_met = true;
-                    coinbase
-                } else {
-                    self.final_basic(versions.all(), pre, &sender_ok)?
-                };
-                let mut account = AccountFinal {
-                    basic,
-                    ..AccountFinal::from_pre(address, pre)
-                };
-                // Most shards have no code or wipe: skip hashing for them.
-                if let Some(code_and_wipe) = (!extra.is_empty())
-                    .then(|| extra.remove(&address))
-                    .flatten()
-                {
-                    account.amend(code_and_wipe);
+            // A run's pre-state lookups first, then its accounts: each lookup
+            // misses the cache, and apart from the locks a lazy sender's
+            // check takes (which wait for every load before them) the misses
+            // overlap.
+            for run in shard.entries.chunks(PRE_LOOKAHEAD) {
+                let mut pres = [None; PRE_LOOKAHEAD];
+                for ((loc, _), pre) in run.iter().zip(&mut pres) {
+                    if let Location::Basic(address) = loc {
+                        *pre = self.pre.account(address);
+                    }
                 }
-                finals.accounts.push(account);
+                for ((loc, versions), pre) in run.iter().zip(pres) {
+                    let Location::Basic(address) = *loc else {
+                        continue;
+                    };
+                    let basic = if address == self.coinbase {
+                        coinbase_met = true;
+                        coinbase
+                    } else {
+                        Self::final_basic(versions.all(), pre)?
+                    };
+                    let mut account = AccountFinal {
+                        basic,
+                        ..AccountFinal::from_pre(address, pre)
+                    };
+                    // Most shards have no code or wipe: skip hashing for them.
+                    if let Some(code_and_wipe) = (!extra.is_empty())
+                        .then(|| extra.remove(&address))
+                        .flatten()
+                    {
+                        account.amend(code_and_wipe);
+                    }
+                    finals.accounts.push(account);
+                }
             }
             if index == coinbase_shard && !coinbase_met {
                 extra.entry(self.coinbase).or_default();
@@ -826,20 +886,15 @@ impl<'a> MvMemory<'a> {
 
     /// An account's balance and nonce after the block, its lazy senders
     /// checked on the way.
-    fn final_basic(
-        &self,
-        versions: &[(TxIdx, Entry)],
-        pre: Option<&AccountInfo>,
-        sender_ok: &impl Fn(TxIdx, Basic) -> bool,
-    ) -> Option<Basic> {
+    fn final_basic(versions: &[(TxIdx, Entry)], pre: Option<&AccountInfo>) -> Option<Basic> {
         let mut basic = match versions.first() {
             Some((_, Entry::Data(Value::Basic(b)))) => *b,
             _ => pre.map(|a| (a.balance, a.nonce)),
         };
-        for (writer, entry) in versions {
+        for (_, entry) in versions {
             let Entry::Data(value) = entry else { continue };
-            if let Value::BalanceDelta { nonce_incr, .. } = value {
-                if *nonce_incr > 0 && !sender_ok(*writer, basic) {
+            if let Value::Debit { needs, .. } = value {
+                if !needs.met_by(basic.unwrap_or_default()) {
                     return None;
                 }
             }

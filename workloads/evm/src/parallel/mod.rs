@@ -10,6 +10,7 @@
 
 mod fold;
 mod headroom;
+mod keccak_memo;
 mod lazy;
 mod memory;
 mod scheduler;

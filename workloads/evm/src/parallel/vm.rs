@@ -6,7 +6,8 @@
 //! per transaction), and the transfers `lazy` picks run against mock
 //! balances, recording deltas instead of reading balances.
 
-use super::lazy::{LazyTokenTransfer, LazyTransfer, SenderNeeds, MOCK_SENDER_BALANCE};
+use super::keccak_memo::{self, KeccakMemo};
+use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
 use crate::prestate::account_info;
 use crate::LazyToken;
@@ -40,6 +41,8 @@ pub(crate) struct MvDb<'a> {
     pub(super) lazy: Option<LazyTransfer>,
     pub(super) lazy_codes: [(B256, Option<Bytecode>); 2],
     lazy_token: Option<LazyTokenTransfer>,
+    /// The balance slots a lazy token transfer hashed, for the EVM's KECCAK256.
+    pub(super) keccak_memo: KeccakMemo,
     reads: Vec<Read>,
     /// Headroom mode: every transaction a read took its value from.
     writers: Option<Vec<TxIdx>>,
@@ -210,8 +213,6 @@ pub(crate) struct TxOutcome {
     /// multi-version locations so transactions do not all write one.
     pub fee: U256,
     pub writers: Vec<TxIdx>,
-    /// A lazy transfer's: what its real sender must hold.
-    pub sender_needs: Option<SenderNeeds>,
     /// The worker that ran it, which frees what it allocated.
     pub worker: usize,
 }
@@ -219,7 +220,6 @@ pub(crate) struct TxOutcome {
 /// A worker's revm instance, built once per thread and reused for every task.
 pub(crate) struct TxExecutor<'a> {
     evm: MvEvm<'a>,
-    cfg: &'a CfgEnv,
     /// Reused for every task; each outcome gets an exactly sized copy, as
     /// growing a fresh list for every contract call cost a reallocation or two.
     writes: Vec<(Location, Value)>,
@@ -232,7 +232,7 @@ impl<'a> TxExecutor<'a> {
         mv: &'a MvMemory<'a>,
         pre: &'a PreState,
         block: &BlockEnv,
-        cfg: &'a CfgEnv,
+        cfg: &CfgEnv,
         lazy_tokens: &'a [LazyToken],
     ) -> Self {
         let db = MvDb {
@@ -243,17 +243,18 @@ impl<'a> TxExecutor<'a> {
             lazy: None,
             lazy_codes: Default::default(),
             lazy_token: None,
+            keccak_memo: KeccakMemo::default(),
             reads: Vec::new(),
             writers: None,
         };
-        let evm = Context::mainnet()
+        let mut evm = Context::mainnet()
             .with_db(db)
             .with_block(block.clone())
             .with_cfg(cfg.clone())
             .build_mainnet();
+        keccak_memo::install(&mut evm.instruction);
         Self {
             evm,
-            cfg,
             writes: Vec::new(),
             coinbase: block.beneficiary,
             lazy_tokens,
@@ -279,7 +280,8 @@ impl<'a> TxExecutor<'a> {
         {
             let db = &mut self.evm.ctx.journaled_state.database;
             let blocked = |MvError::Blocked(b)| b;
-            LazyTransfer::choose(tx, self.coinbase, db).map_err(blocked)?;
+            let cfg = &self.evm.ctx.cfg;
+            LazyTransfer::choose(tx, self.coinbase, cfg, db).map_err(blocked)?;
             if db.lazy.is_none() {
                 db.lazy_token =
                     LazyTokenTransfer::choose(tx, self.lazy_tokens, db).map_err(blocked)?;
@@ -322,7 +324,6 @@ impl<'a> TxExecutor<'a> {
             writes: exactly_sized(writes),
             fee,
             writers: db.writers.take().unwrap_or_default(),
-            sender_needs: db.lazy.map(|_| SenderNeeds::of(tx, self.cfg)),
             worker: 0,
         })
     }
@@ -352,12 +353,13 @@ fn writes_of(
         let address = *address;
         if let Some(lazy) = db.lazy {
             if address == lazy.sender {
+                // A call bumps its sender's nonce by one: the debit does.
+                debug_assert_eq!(account.info.nonce, db.nonce + 1);
                 writes.push((
                     Location::Basic(address),
-                    Value::BalanceDelta {
-                        add: U256::ZERO,
-                        sub: MOCK_SENDER_BALANCE - account.info.balance,
-                        nonce_incr: account.info.nonce - db.nonce,
+                    Value::Debit {
+                        spent: MOCK_SENDER_BALANCE - account.info.balance,
+                        needs: lazy.needs,
                     },
                 ));
                 continue;
@@ -365,11 +367,7 @@ fn writes_of(
             if address == lazy.recipient {
                 writes.push((
                     Location::Basic(address),
-                    Value::BalanceDelta {
-                        add: account.info.balance,
-                        sub: U256::ZERO,
-                        nonce_incr: 0,
-                    },
+                    Value::Credit(account.info.balance),
                 ));
                 continue;
             }

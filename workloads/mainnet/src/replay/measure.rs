@@ -93,7 +93,9 @@ pub fn measure_block(
         verdict: Verdict::Match,
     };
     let mut reference = None;
-    let mut times = vec![Vec::with_capacity(runs as usize); executors.len()];
+    let mut times: Vec<Vec<_>> = (0..executors.len())
+        .map(|_| Vec::with_capacity(runs as usize))
+        .collect();
     for _ in 0..runs {
         for (&executor, times) in executors.iter().zip(&mut times) {
             let start = Instant::now();
