@@ -44,7 +44,7 @@ fn bare_revm(block: &Block, pre: &PreState) -> u64 {
 /// pre-state. On an independent block no executor can beat this; shared
 /// caches, memory bandwidth and a busy host lower it below `threads`.
 fn split_bare_revm(block: &Block, pre: &PreState, threads: usize) {
-    let share = block.transactions.len().div_ceil(threads);
+    let share = block.transactions.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         for part in block.transactions.chunks(share) {
             scope.spawn(move || {

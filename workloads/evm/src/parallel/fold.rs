@@ -2,9 +2,9 @@
 //! in block order, the checks a lazy sender skipped, and the state diff read
 //! straight from every location's last value. No transaction's state is
 //! committed a second time; each account is finished by the thread whose
-//! shards hold it, and only those with changed slots (which live in other
-//! shards) meet at three barriers, each then finished by one thread. Small
-//! blocks fold on the calling thread alone.
+//! shards hold it. Those with changed slots (which live in other shards)
+//! are gathered at barriers and shared out among the threads, each account
+//! finished by one. Small blocks fold on the calling thread alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory};
 use super::vm::TxOutcome;
@@ -153,7 +153,9 @@ impl<'a> Fold<'a> {
         self.barrier.wait();
         let storage_accounts = self.sorted_storage_accounts.get().unwrap();
 
-        let mut changes = Vec::with_capacity(accounts.len());
+        // And this part's share of the storage accounts.
+        let share = storage_accounts.len().div_ceil(self.parts).max(1);
+        let mut changes = Vec::with_capacity(accounts.len() + share);
         let mut held = Vec::new();
         for account in accounts {
             if !storage_accounts.is_empty()
@@ -201,7 +203,6 @@ impl<'a> Fold<'a> {
         // Each storage account is finished by one part, from the slots
         // every part sends it: one thread building them all (a map each,
         // thousands of pools in a swap block) held up the whole block.
-        let share = storage_accounts.len().div_ceil(self.parts).max(1);
         for run in resolved.chunk_by(|a, b| a.0 as usize / share == b.0 as usize / share) {
             let owner = run[0].0 as usize / share;
             self.inboxes[owner].lock().unwrap().push(run.to_vec());

@@ -226,7 +226,7 @@ impl Deltas {
         let (balance, nonce) = base.unwrap_or_default();
         Some((
             (balance + self.add).saturating_sub(self.sub),
-            nonce + self.nonce_incr,
+            nonce.saturating_add(self.nonce_incr),
         ))
     }
 }
@@ -833,9 +833,8 @@ impl<'a> MvMemory<'a> {
             }
             let mut coinbase_met = false;
             // A run's pre-state lookups first, then its accounts: each lookup
-            // misses the cache, and apart from the locks a lazy sender's
-            // check takes (which wait for every load before them) the misses
-            // overlap.
+            // misses the cache, and lookups with nothing between them overlap
+            // their misses.
             for run in shard.entries.chunks(PRE_LOOKAHEAD) {
                 let mut pres = [None; PRE_LOOKAHEAD];
                 for ((loc, _), pre) in run.iter().zip(&mut pres) {
