@@ -97,6 +97,9 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
             // Sized on this cell's own warm-up, once, before measuring.
             injected = InjectedWork::calibrate(slowdown_pct, &warmup_ns);
         }
+        workload
+            .before_iteration()
+            .map_err(|e| format!("before iteration {index}: {e}"))?;
         counters.start();
         let start = Instant::now();
         let it = workload

@@ -21,6 +21,13 @@ pub trait Workload {
     /// One measured iteration. Everything the metric counts happens here,
     /// including dropping what it built.
     fn iterate(&mut self) -> Result<Iteration, WorkloadError>;
+    /// Runs before each iteration, outside its timing. A workload whose
+    /// metric compares against another run (parallel against sequential)
+    /// makes that run here, beside the measured one, so a machine slowing
+    /// for a while slows both alike.
+    fn before_iteration(&mut self) -> Result<(), WorkloadError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -93,6 +93,10 @@ impl Workload for AmmWorkload {
     fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
         self.run.iterate()
     }
+
+    fn before_iteration(&mut self) -> Result<(), WorkloadError> {
+        self.run.before_iteration()
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,10 @@ impl Workload for Erc20Workload {
     fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
         self.run.iterate()
     }
+
+    fn before_iteration(&mut self) -> Result<(), WorkloadError> {
+        self.run.before_iteration()
+    }
 }
 
 #[cfg(test)]
