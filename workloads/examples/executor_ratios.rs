@@ -18,20 +18,29 @@
 
 use gaslab_evm::revm::context::{CfgEnv, Context};
 use gaslab_evm::revm::database::CacheDB;
-use gaslab_evm::revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
+use gaslab_evm::revm::handler::{
+    ExecuteCommitEvm, MainBuilder, MainContext, MainnetContext, MainnetEvm,
+};
 use gaslab_evm::{execute_parallel_with, execute_sequential, Block, ParallelOptions, PreState};
 use gaslab_workloads::evm::{amm, erc20, transfers};
 use std::time::{Duration, Instant};
 
-/// What any revm user would write: one EVM, transact_commit per transaction.
-fn bare_revm(block: &Block, pre: &PreState) -> u64 {
+type BareEvm<'a> = MainnetEvm<MainnetContext<CacheDB<&'a PreState>>>;
+
+/// One EVM over its own cache of the pre-state, as any revm user builds it.
+fn bare_evm<'a>(block: &Block, pre: &'a PreState) -> BareEvm<'a> {
     let mut cfg = CfgEnv::new_with_spec(block.context.spec);
     cfg.chain_id = block.context.chain_id;
-    let mut evm = Context::mainnet()
+    Context::mainnet()
         .with_db(CacheDB::new(pre))
         .with_block(block.context.env.clone())
         .with_cfg(cfg)
-        .build_mainnet();
+        .build_mainnet()
+}
+
+/// What any revm user would write: one EVM, transact_commit per transaction.
+fn bare_revm(block: &Block, pre: &PreState) -> u64 {
+    let mut evm = bare_evm(block, pre);
     block
         .transactions
         .iter()
@@ -48,13 +57,7 @@ fn split_bare_revm(block: &Block, pre: &PreState, threads: usize) {
     std::thread::scope(|scope| {
         for part in block.transactions.chunks(share) {
             scope.spawn(move || {
-                let mut cfg = CfgEnv::new_with_spec(block.context.spec);
-                cfg.chain_id = block.context.chain_id;
-                let mut evm = Context::mainnet()
-                    .with_db(CacheDB::new(pre))
-                    .with_block(block.context.env.clone())
-                    .with_cfg(cfg)
-                    .build_mainnet();
+                let mut evm = bare_evm(block, pre);
                 // A dependent block's later shares fail their nonce checks:
                 // the figure only means something for independent blocks.
                 for tx in part {
