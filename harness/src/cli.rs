@@ -26,6 +26,11 @@ pub enum Command {
         /// Directory holding the worker-<allocator> binaries (default: beside gaslab).
         #[arg(long)]
         workers: Option<PathBuf>,
+        /// Seconds the whole run may take, result set written: a cell that
+        /// would not fit is not started, or is stopped once its pace shows
+        /// it, and recorded as skipped.
+        #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+        budget: Option<f64>,
     },
     /// Print a result set's table.
     Show { file: PathBuf },
@@ -209,5 +214,18 @@ fn fraction(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("{v} must be strictly between 0 and 1"))
+    }
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
+    if v > 0.0 && v <= 7.0 * 86_400.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} must be more than 0 and at most a week (604800)"
+        ))
     }
 }

@@ -41,6 +41,7 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
             profile,
             results,
             workers,
+            budget,
         } => {
             let profile = profile::Profile::load(&profile)?;
             let workers = workers.unwrap_or_else(default_workers_dir);
@@ -54,7 +55,13 @@ fn dispatch(cli: Cli) -> Result<i32, LabError> {
                 eprintln!("\nCtrl-C: stopping; saving what was measured");
             })
             .map_err(|e| LabError::Other(format!("cannot install Ctrl-C handler: {e}")))?;
-            let outcome = run::run_profile(&profile, &workers, &results, interrupted.clone())?;
+            let outcome = run::run_profile(
+                &profile,
+                &workers,
+                &results,
+                interrupted.clone(),
+                budget.map(std::time::Duration::from_secs_f64),
+            )?;
             print!("{}", report::print_table(&outcome.content));
             let failed = outcome
                 .content

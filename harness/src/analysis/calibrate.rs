@@ -451,7 +451,7 @@ pub fn run_calibration(
                     options.rounds,
                     cell.key()
                 ));
-                measured[i][v].push(run::run_cell(workers, &planned, interrupted, || {}));
+                measured[i][v].push(run::run_cell(workers, &planned, interrupted, None, || {}));
             }
         }
     }

@@ -231,7 +231,8 @@ fn latest_tables(h: &mut String, page: &Page) {
                         .unwrap_or_else(|| "-".into()),
                     match &cell.status {
                         crate::store::CellStatus::Failed { reason }
-                        | crate::store::CellStatus::TimedOut { reason } => {
+                        | crate::store::CellStatus::TimedOut { reason }
+                        | crate::store::CellStatus::Skipped { reason } => {
                             format!("{}: {reason}", cell.status.label())
                         }
                         other => other.label().to_string(),

@@ -17,11 +17,14 @@ const POLL: Duration = Duration::from_millis(50);
 const STDERR_TAIL_BYTES: usize = 4000;
 
 /// Runs `cell` with the worker binary found in `workers`. `on_sample` is
-/// called for each measured sample (for the progress bar).
+/// called for each measured sample (for the progress bar). With a
+/// `budget_end`, the cell is stopped as skipped when it reaches that instant,
+/// or earlier, as soon as its own pace shows it cannot finish by then.
 pub fn run_cell(
     workers: &Path,
     cell: &PlannedCell,
     interrupted: &AtomicBool,
+    budget_end: Option<Instant>,
     mut on_sample: impl FnMut(),
 ) -> CellResult {
     let mut result = CellResult {
@@ -78,7 +81,9 @@ pub fn run_cell(
         }
     });
 
-    let deadline = Instant::now() + cell.timeout;
+    let own_deadline = Instant::now() + cell.timeout;
+    let deadline = budget_end.map_or(own_deadline, |b| b.min(own_deadline));
+    let mut pace = Pace::new(cell);
     let mut outcome: Option<CellStatus> = None;
     let mut saw_done = false;
     let mut worker_error: Option<String> = None;
@@ -89,6 +94,17 @@ pub fn run_cell(
             break;
         }
         let now = Instant::now();
+        if now >= deadline && deadline < own_deadline {
+            kill(&mut child);
+            outcome = Some(CellStatus::Skipped {
+                reason: format!(
+                    "the run's budget ran out ({} of {} samples measured)",
+                    result.measured().count(),
+                    cell.spec.samples
+                ),
+            });
+            break;
+        }
         if now >= deadline {
             kill(&mut child);
             outcome = Some(CellStatus::TimedOut {
@@ -112,12 +128,26 @@ pub fn run_cell(
                 Ok(WorkerMessage::Setup { setup_ns, info }) => {
                     result.setup_ns = Some(setup_ns);
                     result.info = info;
+                    pace.mark(Instant::now());
                 }
                 Ok(WorkerMessage::Sample(s)) => {
                     if !s.warmup {
                         on_sample();
                     }
                     result.samples.push(s);
+                    let now = Instant::now();
+                    pace.iteration_done(now);
+                    if let Some(reason) = budget_end.and_then(|b| pace.overruns(now, b)) {
+                        kill(&mut child);
+                        outcome = Some(CellStatus::Skipped {
+                            reason: format!(
+                                "{reason} ({} of {} samples measured)",
+                                result.measured().count(),
+                                cell.spec.samples
+                            ),
+                        });
+                        break;
+                    }
                 }
                 Ok(WorkerMessage::Done { allocator_stats }) => {
                     result.allocator_stats = allocator_stats;
@@ -173,6 +203,60 @@ pub fn run_cell(
         result.stderr_tail = Some(stderr_text[start..].to_string());
     }
     result
+}
+
+/// How fast a cell is going, from the gaps between its worker's messages
+/// (wall time, so untimed work between samples counts too).
+struct Pace {
+    iterations_needed: usize,
+    iterations_done: usize,
+    last: Option<Instant>,
+    /// The latest gap: warm-up's cold first iterations soon stop counting.
+    per_iteration: Duration,
+}
+
+impl Pace {
+    fn new(cell: &PlannedCell) -> Pace {
+        // An adaptive cell is ok once it has its minimum; judge it by that.
+        let samples = match cell.spec.adaptive {
+            Some(a) => a.min_samples.min(cell.spec.samples),
+            None => cell.spec.samples,
+        };
+        Pace {
+            iterations_needed: cell.spec.warmup + samples,
+            iterations_done: 0,
+            last: None,
+            per_iteration: Duration::ZERO,
+        }
+    }
+
+    fn mark(&mut self, now: Instant) {
+        self.last = Some(now);
+    }
+
+    fn iteration_done(&mut self, now: Instant) {
+        if let Some(last) = self.last {
+            self.per_iteration = now - last;
+        }
+        self.iterations_done += 1;
+        self.last = Some(now);
+    }
+
+    /// Why the cell cannot finish by `budget_end` at its present pace, or
+    /// None while it still can.
+    fn overruns(&self, now: Instant, budget_end: Instant) -> Option<String> {
+        let left = self.iterations_needed.saturating_sub(self.iterations_done);
+        let needed = self.per_iteration * left as u32;
+        let room = budget_end.saturating_duration_since(now);
+        (needed > room).then(|| {
+            format!(
+                "over the run's budget: {left} more iterations at {:.2} s each need about {:.0} s, {:.0} s left",
+                self.per_iteration.as_secs_f64(),
+                needed.as_secs_f64(),
+                room.as_secs_f64()
+            )
+        })
+    }
 }
 
 /// A cell whose worker ran another allocator than asked, or whose samples

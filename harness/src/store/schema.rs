@@ -64,6 +64,12 @@ pub enum CellStatus {
     },
     /// Ctrl-C arrived while (or before) the cell ran.
     Interrupted,
+    /// The run's time budget (`gaslab run --budget`) had no room for the
+    /// cell: not started, or stopped once its own pace showed it would not
+    /// fit. Any samples it measured are kept.
+    Skipped {
+        reason: String,
+    },
 }
 
 impl CellStatus {
@@ -73,6 +79,7 @@ impl CellStatus {
             CellStatus::Failed { .. } => "failed",
             CellStatus::TimedOut { .. } => "timed out",
             CellStatus::Interrupted => "interrupted",
+            CellStatus::Skipped { .. } => "skipped",
         }
     }
 }
