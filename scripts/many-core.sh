@@ -8,8 +8,11 @@
 #   scripts/many-core.sh BIN_DIR OUT_DIR [BUDGET_S] [PROFILE]
 #
 # BIN_DIR holds gaslab and the worker-<allocator> binaries the profile names
-# (cargo build --release; strip them to carry them). Run it from the project
-# root: the profile's mainnet cells read workloads/data/mainnet-subset.
+# (cargo build --release; strip them to carry them), and may hold COMMIT:
+# the commit they were built from, then `dirty` if the tree had changes (the
+# result set names it; the tree where they run may not be a git checkout of
+# it). Run it from the project root: the profile's mainnet cells read
+# workloads/data/mainnet-subset.
 # REPLAY_THREADS (default 16) and REPLAY_S (seconds kept for the replay,
 # default 40; 0 skips it) tune the replay.
 set -euo pipefail
@@ -26,12 +29,17 @@ started=$SECONDS
 [ -x "$bin/gaslab" ] || { echo "$0: $bin/gaslab is missing or not executable" >&2; exit 2; }
 [ -f "$profile" ] || { echo "$0: no profile at $profile" >&2; exit 2; }
 [ -d "$subset" ] || replay_s=0
+if [ -f "$bin/COMMIT" ]; then
+    read -r built state < "$bin/COMMIT" || true
+    export GASLAB_COMMIT=$built
+    if [ "${state:-}" = dirty ]; then export GASLAB_DIRTY=1; fi
+fi
 mkdir -p "$out"
 log=$out/many-core.log
 left() { echo $((budget - (SECONDS - started))); }
 say() { echo "[$(date -u +%H:%M:%S) $((SECONDS - started))s/${budget}s] $*" | tee -a "$log"; }
 
-say "machine: $(nproc) cpus, $(uname -srm); binaries: $bin; profile: $profile"
+say "machine: $(nproc) cpus, $(uname -srm); binaries: $bin (commit ${GASLAB_COMMIT:-from git here}${GASLAB_DIRTY:+, dirty}); profile: $profile"
 # The profile gets the budget less the replay's share and a margin for the
 # tables; gaslab itself keeps every cell inside what it is given.
 run_s=$(( $(left) - replay_s - 5 ))

@@ -118,6 +118,7 @@ fn the_many_core_script_stays_inside_its_budget_and_writes_a_valid_set() {
     let tmp = tempfile::tempdir().unwrap();
     let bin = fake_workers(tmp.path(), &[("jemalloc", "exec sleep 600")]);
     std::os::unix::fs::symlink(gaslab(), bin.join("gaslab")).unwrap();
+    std::fs::write(bin.join("COMMIT"), "0123456789ab dirty\n").unwrap();
     let profile = write(
         tmp.path(),
         "p.toml",
@@ -152,6 +153,13 @@ fn the_many_core_script_stays_inside_its_budget_and_writes_a_valid_set() {
     let cells = cells(&set);
     assert_eq!(state(&cells[0]).0, "ok");
     assert_eq!(state(&cells[1]).0, "skipped");
+    let content: Value = serde_json::from_str(&std::fs::read_to_string(&set).unwrap()).unwrap();
+    let built = &content["content"]["gaslab"];
+    assert_eq!(
+        built["commit"], "0123456789ab",
+        "the binaries' commit, from BIN_DIR/COMMIT"
+    );
+    assert_eq!(built["dirty"], true);
     let log = std::fs::read_to_string(out_dir.join("many-core.log")).unwrap();
     assert!(log.contains(": ok (schema"), "the set was validated: {log}");
     let replay: Value = serde_json::from_str(

@@ -112,8 +112,9 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
         }
         let wall_ns = start.elapsed().as_nanos() as u64;
         let readings = counters.stop();
-        let it = it?;
-        let mut metrics = it.metrics;
+        let mut it = it?;
+        let (gas, work_units) = (it.gas, it.work_units);
+        let mut metrics = std::mem::take(&mut it.metrics);
         for (name, value) in counters::derive(&readings, wall_ns) {
             metrics.entry(name).or_insert(value);
         }
@@ -125,14 +126,14 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
                 metrics.insert("slowdown_target_ns".into(), work.target_ns);
             }
         }
+        let digest = it.digest().map_err(|e| format!("iteration {index}: {e}"))?;
         // Every iteration must produce the same result, or nothing it
         // measured can be trusted.
         match &first_digest {
-            None => first_digest = Some(it.digest.clone()),
-            Some(d) if *d != it.digest => {
+            None => first_digest = Some(digest.clone()),
+            Some(d) if *d != digest => {
                 return Err(format!(
-                    "iteration {index} produced digest {} but iteration 0 produced {d}",
-                    it.digest
+                    "iteration {index} produced digest {digest} but iteration 0 produced {d}"
                 ))
             }
             Some(_) => {}
@@ -141,9 +142,9 @@ fn run_cell(probe: &AllocatorProbe) -> Result<(), String> {
             index,
             warmup: index < spec.warmup,
             wall_ns,
-            gas: it.gas,
-            work_units: it.work_units,
-            digest: it.digest,
+            gas,
+            work_units,
+            digest,
             peak_rss_bytes: peak_rss_bytes(),
             metrics,
         }));

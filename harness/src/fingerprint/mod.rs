@@ -113,6 +113,11 @@ pub fn read_tree(root: &Path) -> Fingerprint {
 /// A stable, filesystem-safe name for this machine: host name plus a short
 /// hash of /etc/machine-id, so two hosts named `ubuntu` stay apart.
 pub fn machine_id(f: &Fingerprint) -> String {
+    machine_id_with(f, std::fs::read_to_string("/etc/machine-id").ok())
+}
+
+/// `machine_id` with the contents of /etc/machine-id given.
+fn machine_id_with(f: &Fingerprint, etc_machine_id: Option<String>) -> String {
     use sha2::{Digest, Sha256};
     let host: String = f
         .get("host.name")
@@ -127,7 +132,21 @@ pub fn machine_id(f: &Fingerprint) -> String {
             }
         })
         .collect();
-    let id = std::fs::read_to_string("/etc/machine-id").unwrap_or_else(|_| host.clone());
-    let digest = crate::profile::hex(&Sha256::digest(id.trim().as_bytes()));
+    // A VM or container image may ship an empty /etc/machine-id, which would
+    // give every such host one id: then what the machine is stands in.
+    let id = etc_machine_id
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| {
+            [
+                "host.name",
+                "cpu.model",
+                "cpu.logical",
+                "memory.total_bytes",
+            ]
+            .map(|k| f.get(k).map_or("", String::as_str))
+            .join("|")
+        });
+    let digest = crate::profile::hex(&Sha256::digest(id.as_bytes()));
     format!("{host}-{}", &digest[..8])
 }

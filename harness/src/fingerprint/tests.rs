@@ -2,7 +2,7 @@
 //! machine.
 
 use super::cpu::{identity, lscpu_field};
-use super::{read_tree, UNREADABLE};
+use super::{machine_id_with, read_tree, Fingerprint, UNREADABLE};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
@@ -209,4 +209,32 @@ fn this_machine_is_detected() {
     ] {
         assert!(f.contains_key(key), "{key}");
     }
+}
+
+#[test]
+fn an_empty_machine_id_file_gives_each_kind_of_machine_its_own_id() {
+    let machine = |cpus: &str| {
+        let mut f = Fingerprint::new();
+        f.insert("host.name".into(), "vm".into());
+        f.insert("cpu.model".into(), "Intel(R) Xeon(R) Processor".into());
+        f.insert("cpu.logical".into(), cpus.into());
+        f
+    };
+    let (small, big) = (machine("2"), machine("16"));
+    // sha256 of nothing: what an empty /etc/machine-id used to give every VM.
+    assert_ne!(machine_id_with(&big, Some("\n".into())), "vm-e3b0c442");
+    assert_ne!(
+        machine_id_with(&small, Some(String::new())),
+        machine_id_with(&big, Some(String::new()))
+    );
+    assert_eq!(
+        machine_id_with(&big, None),
+        machine_id_with(&big, Some(" ".into()))
+    );
+    // A real machine-id still decides, whatever the hardware.
+    assert_eq!(
+        machine_id_with(&small, Some("0035969e\n".into())),
+        machine_id_with(&big, Some("0035969e".into()))
+    );
+    assert!(machine_id_with(&big, Some(String::new())).starts_with("vm-"));
 }

@@ -4,7 +4,9 @@
 use crate::store::GaslabInfo;
 use std::process::Command;
 
-/// `GASLAB_COMMIT` overrides git (a fleet host may build from a tarball).
+/// `GASLAB_COMMIT` overrides git (a fleet host may build from a tarball, a
+/// big machine run prebuilt binaries); then `GASLAB_DIRTY=1` says the build
+/// had uncommitted changes, as the tree here may not be the one built.
 pub fn gaslab_info() -> GaslabInfo {
     let git = |args: &[&str]| {
         Command::new("git")
@@ -14,12 +16,16 @@ pub fn gaslab_info() -> GaslabInfo {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    let commit = std::env::var("GASLAB_COMMIT")
-        .ok()
-        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
-        .unwrap_or_else(|| "nocommit".into());
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let (commit, dirty) = match std::env::var("GASLAB_COMMIT") {
+        Ok(commit) => (
+            commit,
+            std::env::var("GASLAB_DIRTY").is_ok_and(|d| d == "1"),
+        ),
+        Err(_) => (
+            git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "nocommit".into()),
+            git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+        ),
+    };
     GaslabInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         commit,

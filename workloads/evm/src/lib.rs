@@ -15,7 +15,7 @@ pub use block::{Block, BlockContext};
 pub use output::{AccountChange, BlockOutput, Receipt, StateDiff};
 pub use parallel::{
     dependency_headroom, execute_parallel, execute_parallel_with, Fallback, Headroom, LazyToken,
-    ParallelOptions, ParallelStats, MIN_PARALLEL_TXS,
+    ParallelOptions, ParallelStats, Phases, MIN_PARALLEL_TXS,
 };
 pub use prestate::{PreState, PreStateError};
 pub use sequential::{execute_sequential, execute_sequential_on};

@@ -90,7 +90,7 @@ impl Workload for AmmWorkload {
         )]))
     }
 
-    fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
+    fn iterate(&mut self) -> Result<Iteration<'_>, WorkloadError> {
         self.run.iterate()
     }
 

@@ -97,7 +97,7 @@ impl Workload for Erc20Workload {
         )]))
     }
 
-    fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
+    fn iterate(&mut self) -> Result<Iteration<'_>, WorkloadError> {
         self.run.iterate()
     }
 

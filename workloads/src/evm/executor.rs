@@ -7,7 +7,7 @@ use crate::registry::text_param;
 use crate::{Iteration, WorkloadError};
 use gaslab_evm::{
     dependency_headroom, execute_parallel_with, execute_sequential, Block, Headroom,
-    ParallelOptions, PreState,
+    ParallelOptions, Phases, PreState,
 };
 use gaslab_protocol::CellSpec;
 use std::collections::BTreeMap;
@@ -130,7 +130,7 @@ impl BlockRun {
         Ok(())
     }
 
-    pub fn iterate(&self) -> Result<Iteration, WorkloadError> {
+    pub fn iterate(&self) -> Result<Iteration<'_>, WorkloadError> {
         let threads = match self.executor {
             Executor::Sequential => 1,
             Executor::Parallel { threads } => threads,
@@ -159,6 +159,19 @@ impl BlockRun {
                     "fell_back_to_sequential".into(),
                     stats.fallback.is_some() as u8 as f64,
                 );
+                // Absent when no thread was started: nothing to split.
+                let p = stats.phases;
+                if p != Phases::default() {
+                    for (name, ns) in [
+                        ("phase_setup_ms", p.setup_ns),
+                        ("phase_spawn_ms", p.spawn_ns),
+                        ("phase_execute_ms", p.execute_ns),
+                        ("phase_fold_ms", p.fold_ns),
+                        ("phase_finish_ms", p.finish_ns),
+                    ] {
+                        metrics.insert(name.into(), ns as f64 / 1e6);
+                    }
+                }
                 out
             }
         };
@@ -168,18 +181,20 @@ impl BlockRun {
             "speedup_vs_sequential".into(),
             baseline.as_secs_f64() / wall.as_secs_f64().max(1e-12),
         );
-        let digest = out.digest();
-        if digest != self.reference_digest {
-            return Err(WorkloadError::Failed(format!(
-                "{} executor produced digest {digest}, sequential produced {}",
-                self.executor.name(),
-                self.reference_digest
-            )));
-        }
         Ok(Iteration {
             gas: out.gas_used,
             work_units: out.receipts.len() as u64,
-            digest,
+            check: Box::new(move || {
+                let digest = out.digest();
+                if digest != self.reference_digest {
+                    return Err(WorkloadError::Failed(format!(
+                        "{} executor produced digest {digest}, sequential produced {}",
+                        self.executor.name(),
+                        self.reference_digest
+                    )));
+                }
+                Ok(digest)
+            }),
             metrics,
         })
     }

@@ -79,7 +79,7 @@ impl Workload for TransfersWorkload {
         )]))
     }
 
-    fn iterate(&mut self) -> Result<Iteration, WorkloadError> {
+    fn iterate(&mut self) -> Result<Iteration<'_>, WorkloadError> {
         self.run.iterate()
     }
 

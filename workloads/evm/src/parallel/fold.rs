@@ -7,7 +7,7 @@
 //! finished by one. Small blocks fold on the calling thread alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory};
-use super::vm::TxOutcome;
+use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
 use revm::primitives::{Address, U256};
@@ -41,7 +41,7 @@ pub(super) struct Fold<'a> {
     block: &'a Block,
     pre: &'a PreState,
     mv: &'a MvMemory<'a>,
-    outcomes: &'a [Mutex<Option<TxOutcome>>],
+    outcomes: &'a [Slot],
     chunk: usize,
     parts: usize,
     /// The beneficiary after the block: worked out once, before any shard
@@ -65,7 +65,7 @@ impl<'a> Fold<'a> {
         block: &'a Block,
         pre: &'a PreState,
         mv: &'a MvMemory<'a>,
-        outcomes: &'a [Mutex<Option<TxOutcome>>],
+        outcomes: &'a [Slot],
         threads: usize,
     ) -> Self {
         // Below a few thousand transactions the barriers cost more than
@@ -270,7 +270,7 @@ impl<'a> Fold<'a> {
 }
 
 /// The receipt of a final incarnation (cumulative gas filled in later).
-fn receipt(slot: &Mutex<Option<TxOutcome>>) -> Option<Receipt> {
+fn receipt(slot: &Slot) -> Option<Receipt> {
     let mut slot = slot.lock().unwrap();
     let outcome = slot.as_mut().expect("every transaction executed");
     let result = std::mem::replace(&mut outcome.result, Err(String::new())).ok()?;

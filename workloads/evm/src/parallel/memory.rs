@@ -415,7 +415,9 @@ enum Fee {
 }
 
 pub(crate) struct MvMemory<'a> {
-    shards: Vec<Mutex<Shard>>,
+    /// A line each: two threads taking neighbouring shards' locks would
+    /// otherwise bounce one line between them.
+    shards: Vec<CachePadded<Mutex<Shard>>>,
     written: WrittenFilter,
     /// Per transaction, not a delta at the beneficiary's location: every
     /// transaction pays a fee, and one location would serialise them all.
@@ -520,7 +522,7 @@ impl<'a> MvMemory<'a> {
             wiped: AtomicBool::new(false),
             written: WrittenFilter::new(expected_locations),
             shards: (0..shards)
-                .map(|_| Mutex::new(Shard::with_capacity(per_shard)))
+                .map(|_| CachePadded::new(Mutex::new(Shard::with_capacity(per_shard))))
                 .collect(),
             pre,
             new_code: Mutex::default(),

@@ -19,6 +19,7 @@ mod vm;
 pub use headroom::{dependency_headroom, Headroom};
 
 use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
+use crossbeam_utils::CachePadded;
 use fold::{Fold, PartFold};
 use memory::MvMemory;
 use revm::context::CfgEnv;
@@ -26,6 +27,7 @@ use revm::primitives::{Address, B256, U256};
 use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use vm::{TxExecutor, TxOutcome};
 
 /// Below this many transactions a block runs sequentially: starting threads
@@ -66,6 +68,26 @@ pub struct ParallelStats {
     /// Executions stopped by an estimate, and failed validations.
     pub conflicts: u64,
     pub fallback: Option<Fallback>,
+    /// Where the parallel run's wall time went (zero when it fell back
+    /// before starting threads).
+    pub phases: Phases,
+}
+
+/// Wall time of each phase of a parallel run, in nanoseconds: what a
+/// many-core run reports where it has no profiler.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// Multi-version memory, scheduler and output buffers made ready.
+    pub setup_ns: u64,
+    /// Until the last worker thread had started.
+    pub spawn_ns: u64,
+    /// Until the last worker ran out of execution and validation tasks.
+    pub execute_ns: u64,
+    /// The workers' fold of their parts, after the last one finished executing.
+    pub fold_ns: u64,
+    /// Joining the parts into the block's output and freeing the working
+    /// memory, on one thread.
+    pub finish_ns: u64,
 }
 
 impl ParallelStats {
@@ -146,11 +168,13 @@ pub fn execute_parallel_with(
         return sequential(stats, Fallback::SenderChain);
     }
 
+    let setup_start = Instant::now();
     // Most transactions write two to four locations (sender, recipient, a
     // slot or two).
     let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 3 * n);
     let scheduler = Scheduler::new(n);
-    let slots: Vec<Mutex<Option<TxOutcome>>> = (0..n).map(|_| Mutex::default()).collect();
+    // A line each: neighbouring transactions finish at once on different cores.
+    let slots: Vec<Slot> = (0..n).map(|_| Slot::default()).collect();
     let cfg = cfg_of(block);
     let fold = Fold::new(block, pre, &mv, &slots, threads);
     let shared = Shared {
@@ -163,13 +187,12 @@ pub fn execute_parallel_with(
         scheduler: &scheduler,
         slots: &slots,
         fold: &fold,
-        executions: AtomicU64::new(0),
-        validations: AtomicU64::new(0),
-        conflicts: AtomicU64::new(0),
+        early: CachePadded::new(EarlyCounts::default()),
         bailed: AtomicBool::new(false),
     };
+    let threads_start = Instant::now();
     // The calling thread is one of the workers: one start fewer per block.
-    let parts: Vec<PartFold> = std::thread::scope(|s| {
+    let runs: Vec<WorkerRun> = std::thread::scope(|s| {
         let shared = &shared;
         let workers: Vec<_> = (1..threads)
             .map(|t| s.spawn(move || shared.run(t)))
@@ -178,18 +201,69 @@ pub fn execute_parallel_with(
         let rest = workers
             .into_iter()
             .map(|w| w.join().expect("parallel worker panicked"));
-        std::iter::once(first).chain(rest).flatten().collect()
+        std::iter::once(first).chain(rest).collect()
     });
-    stats.executions = shared.executions.load(Ordering::Relaxed);
-    stats.validations = shared.validations.load(Ordering::Relaxed);
-    stats.conflicts = shared.conflicts.load(Ordering::Relaxed);
+    let threads_end = Instant::now();
+    let last = |at: fn(&WorkerRun) -> Instant| runs.iter().map(at).max().unwrap_or(threads_start);
+    let (started, worked) = (last(|r| r.started), last(|r| r.worked));
+    stats.phases = Phases {
+        setup_ns: nanos(threads_start - setup_start),
+        spawn_ns: nanos(started - threads_start),
+        execute_ns: nanos(worked - threads_start),
+        fold_ns: nanos(threads_end.saturating_duration_since(worked)),
+        finish_ns: 0,
+    };
+    let mut parts = Vec::with_capacity(runs.len());
+    for run in runs {
+        stats.executions += run.counts.executions;
+        stats.validations += run.counts.validations;
+        stats.conflicts += run.counts.conflicts;
+        parts.extend(run.part);
+    }
     if shared.bailed.load(Ordering::Relaxed) {
         return sequential(stats, Fallback::TooDependent);
     }
-    match fold.finish(parts) {
+    let out = fold.finish(parts);
+    // Freeing the block's working memory is part of its cost.
+    drop((slots, scheduler, mv));
+    stats.phases.finish_ns = nanos(threads_end.elapsed());
+    match out {
         Some(out) => Ok((out, stats)),
         None => sequential(stats, Fallback::InvalidTransaction),
     }
+}
+
+/// The last incarnation of a transaction.
+pub(crate) type Slot = CachePadded<Mutex<Option<TxOutcome>>>;
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u64::MAX as u128) as u64
+}
+
+/// What one worker thread did, counted on the thread itself: a counter
+/// shared by every worker is a cache line they all write for every task.
+#[derive(Debug, Default)]
+struct Counts {
+    executions: u64,
+    validations: u64,
+    conflicts: u64,
+}
+
+struct WorkerRun {
+    started: Instant,
+    worked: Instant,
+    counts: Counts,
+    part: Option<PartFold>,
+}
+
+/// Block-wide executions and conflicts, kept only while the block may still
+/// be given up (its first executions): what `judge` decides on.
+#[derive(Debug, Default)]
+struct EarlyCounts {
+    executions: AtomicU64,
+    conflicts: AtomicU64,
+    /// Past the judged window: nobody writes the counters any more.
+    over: AtomicBool,
 }
 
 /// Whether two fifths or more of the block's first transactions are one
@@ -225,24 +299,30 @@ struct Shared<'a> {
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
-    slots: &'a [Mutex<Option<TxOutcome>>],
+    slots: &'a [Slot],
     fold: &'a Fold<'a>,
-    executions: AtomicU64,
-    validations: AtomicU64,
-    conflicts: AtomicU64,
+    early: CachePadded<EarlyCounts>,
     bailed: AtomicBool,
 }
 
 impl Shared<'_> {
     /// Worker `t`: executes and validates until the block is done, then
     /// folds its part of the output unless the block was given up.
-    fn run(&self, t: usize) -> Option<PartFold> {
-        self.work(t);
+    fn run(&self, t: usize) -> WorkerRun {
+        let started = Instant::now();
+        let mut counts = Counts::default();
+        self.work(t, &mut counts);
+        let worked = Instant::now();
         let fold = !self.bailed.load(Ordering::Relaxed) && t < self.fold.parts();
-        fold.then(|| self.fold.part(t))
+        WorkerRun {
+            started,
+            worked,
+            counts,
+            part: fold.then(|| self.fold.part(t)),
+        }
     }
 
-    fn work(&self, worker: usize) {
+    fn work(&self, worker: usize, counts: &mut Counts) {
         let mut vm = TxExecutor::new(
             self.mv,
             self.pre,
@@ -256,11 +336,11 @@ impl Shared<'_> {
             task = match task.take().or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
-                    self.execute(&mut vm, worker, tx, incarnation)
+                    self.execute(&mut vm, worker, counts, tx, incarnation)
                 }
                 Some(Task::Validate(tx, incarnation)) => {
                     idle = 0;
-                    self.validate(tx, incarnation)
+                    self.validate(counts, tx, incarnation)
                 }
                 None => {
                     idle += 1;
@@ -279,12 +359,13 @@ impl Shared<'_> {
         &self,
         vm: &mut TxExecutor<'_>,
         worker: usize,
+        counts: &mut Counts,
         tx: usize,
         incarnation: usize,
     ) -> Option<Task> {
         match vm.execute(tx, &self.block.transactions[tx], false) {
             Err(blocker) => {
-                self.conflict();
+                self.conflict(counts);
                 if self.scheduler.add_dependency(tx, blocker) {
                     None
                 } else {
@@ -293,7 +374,7 @@ impl Shared<'_> {
             }
             Ok(mut outcome) => {
                 outcome.worker = worker;
-                self.executions.fetch_add(1, Ordering::Relaxed);
+                counts.executions += 1;
                 let wrote_new = {
                     let mut slot = self.slots[tx].lock().unwrap();
                     let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
@@ -302,21 +383,21 @@ impl Shared<'_> {
                     *slot = Some(outcome);
                     wrote_new
                 };
-                self.judge();
+                self.judge(1, 0);
                 self.scheduler.finish_execution(tx, incarnation, wrote_new)
             }
         }
     }
 
-    fn validate(&self, tx: usize, incarnation: usize) -> Option<Task> {
-        self.validations.fetch_add(1, Ordering::Relaxed);
+    fn validate(&self, counts: &mut Counts, tx: usize, incarnation: usize) -> Option<Task> {
+        counts.validations += 1;
         let slot = self.slots[tx].lock().unwrap();
         let valid = slot
             .as_ref()
             .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
         let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
         if aborted {
-            self.conflict();
+            self.conflict(counts);
             if let Some(o) = slot.as_ref() {
                 self.mv.mark_estimates(tx, &o.writes);
             }
@@ -325,9 +406,9 @@ impl Shared<'_> {
         self.scheduler.finish_validation(tx, aborted)
     }
 
-    fn conflict(&self) {
-        self.conflicts.fetch_add(1, Ordering::Relaxed);
-        self.judge();
+    fn conflict(&self, counts: &mut Counts) {
+        counts.conflicts += 1;
+        self.judge(0, 1);
     }
 
     /// Early in the block, gives up when conflicts waste most of the work:
@@ -336,15 +417,18 @@ impl Shared<'_> {
     /// before bails within a few dozen tries (about half of them wasted,
     /// where independent ones waste none), not after a window of
     /// executions that costs as much as running it sequentially.
-    fn judge(&self) {
-        if !self.may_bail {
+    /// Called with each execution (1, 0) and each conflict (0, 1).
+    fn judge(&self, executed: u64, conflicted: u64) {
+        let early = &self.early;
+        if !self.may_bail || early.over.load(Ordering::Relaxed) {
             return;
         }
         let n = self.block.transactions.len() as u64;
-        let executions = self.executions.load(Ordering::Relaxed);
-        let conflicts = self.conflicts.load(Ordering::Relaxed);
-        let early = executions <= BAIL_WINDOW.max(n / 8);
-        if early && executions + conflicts >= BAIL_WINDOW && 5 * conflicts > 2 * executions {
+        let executions = early.executions.fetch_add(executed, Ordering::Relaxed) + executed;
+        let conflicts = early.conflicts.fetch_add(conflicted, Ordering::Relaxed) + conflicted;
+        if executions > BAIL_WINDOW.max(n / 8) {
+            early.over.store(true, Ordering::Relaxed);
+        } else if executions + conflicts >= BAIL_WINDOW && 5 * conflicts > 2 * executions {
             self.bailed.store(true, Ordering::Relaxed);
             self.scheduler.halt();
         }
