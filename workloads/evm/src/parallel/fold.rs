@@ -128,7 +128,6 @@ impl<'a> Fold<'a> {
     pub(super) fn part(&self, t: usize) -> PartFold {
         let mine = t * self.chunk..((t + 1) * self.chunk).min(self.outcomes.len());
         let receipts = self.outcomes[mine].iter().map(receipt).collect();
-        self.free_outcomes(t);
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
         let finals = self.mv.take_finals(t, self.parts, coinbase);
         if finals.is_none() {
@@ -235,19 +234,6 @@ impl<'a> Fold<'a> {
             receipts,
             order: StateDiff::part_order(&changes),
             changes,
-        }
-    }
-
-    /// Frees the reads and writes of the outcomes this thread's worker
-    /// allocated: freeing another thread's blocks serialised the fold
-    /// threads on the allocator's arena locks.
-    fn free_outcomes(&self, t: usize) {
-        for slot in self.outcomes {
-            let mut slot = slot.lock().unwrap();
-            if let Some(o) = slot.as_mut().filter(|o| o.worker % self.parts == t) {
-                o.reads = Vec::new();
-                o.writes = Vec::new();
-            }
         }
     }
 

@@ -21,7 +21,7 @@ pub use headroom::{dependency_headroom, Headroom};
 use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
 use crossbeam_utils::CachePadded;
 use fold::{Fold, PartFold};
-use memory::MvMemory;
+use memory::{MvMemory, TxIdx};
 use revm::context::CfgEnv;
 use revm::primitives::{Address, B256, U256};
 use scheduler::{Scheduler, Task};
@@ -311,8 +311,10 @@ impl Shared<'_> {
     fn run(&self, t: usize) -> WorkerRun {
         let started = Instant::now();
         let mut counts = Counts::default();
-        self.work(t, &mut counts);
+        let mut executed = Vec::with_capacity(self.slots.len() / self.fold.parts().max(1) + 64);
+        self.work(t, &mut counts, &mut executed);
         let worked = Instant::now();
+        self.free_outcomes(t, &executed);
         let fold = !self.bailed.load(Ordering::Relaxed) && t < self.fold.parts();
         WorkerRun {
             started,
@@ -322,7 +324,21 @@ impl Shared<'_> {
         }
     }
 
-    fn work(&self, worker: usize, counts: &mut Counts) {
+    /// Once every transaction is final, frees the reads and writes this
+    /// worker allocated, on its own thread: freeing another thread's blocks
+    /// serialised the threads on the allocator's arena locks, and every
+    /// thread sweeping every transaction's slot had them queue on each lock.
+    fn free_outcomes(&self, worker: usize, executed: &[TxIdx]) {
+        for &tx in executed {
+            let mut slot = self.slots[tx].lock().unwrap();
+            if let Some(o) = slot.as_mut().filter(|o| o.worker == worker) {
+                o.reads = Vec::new();
+                o.writes = Vec::new();
+            }
+        }
+    }
+
+    fn work(&self, worker: usize, counts: &mut Counts, executed: &mut Vec<TxIdx>) {
         let mut vm = TxExecutor::new(
             self.mv,
             self.pre,
@@ -336,6 +352,7 @@ impl Shared<'_> {
             task = match task.take().or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
+                    executed.push(tx);
                     self.execute(&mut vm, worker, counts, tx, incarnation)
                 }
                 Some(Task::Validate(tx, incarnation)) => {
