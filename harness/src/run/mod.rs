@@ -68,7 +68,7 @@ pub fn run_profile(
         bar.set_message(format!("cell {}/{}: {}", i + 1, cells.len(), cell.key()));
         let cell_start = Instant::now();
         let result = match budget_end.and_then(|end| no_room(cell, &finished, end)) {
-            Some(reason) => not_started(cell, reason),
+            Some(reason) => worker::unrun(cell, CellStatus::Skipped { reason }),
             None => run_cell(workers, cell, &interrupted, budget_end, || bar.inc(1)),
         };
         if result.status == CellStatus::Ok {
@@ -138,22 +138,6 @@ fn no_room(
             left.as_secs_f64()
         )),
         _ => None,
-    }
-}
-
-fn not_started(cell: &PlannedCell, reason: String) -> CellResult {
-    CellResult {
-        key: cell.key(),
-        spec: cell.spec.clone(),
-        allocator: cell.allocator.clone(),
-        allocator_identity: None,
-        build: None,
-        status: CellStatus::Skipped { reason },
-        setup_ns: None,
-        info: Default::default(),
-        samples: Vec::new(),
-        allocator_stats: Default::default(),
-        stderr_tail: None,
     }
 }
 

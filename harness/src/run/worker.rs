@@ -27,21 +27,12 @@ pub fn run_cell(
     budget_end: Option<Instant>,
     mut on_sample: impl FnMut(),
 ) -> CellResult {
-    let mut result = CellResult {
-        key: cell.key(),
-        spec: cell.spec.clone(),
-        allocator: cell.allocator.clone(),
-        allocator_identity: None,
-        build: None,
-        status: CellStatus::Failed {
+    let mut result = unrun(
+        cell,
+        CellStatus::Failed {
             reason: "worker did not report".into(),
         },
-        setup_ns: None,
-        info: Default::default(),
-        samples: Vec::new(),
-        allocator_stats: Default::default(),
-        stderr_tail: None,
-    };
+    );
     let binary = workers.join(worker_binary(&cell.allocator));
     let mut child = match Command::new(&binary)
         .stdin(Stdio::piped())
@@ -97,11 +88,7 @@ pub fn run_cell(
         if now >= deadline && deadline < own_deadline {
             kill(&mut child);
             outcome = Some(CellStatus::Skipped {
-                reason: format!(
-                    "the run's budget ran out ({} of {} samples measured)",
-                    result.measured().count(),
-                    cell.spec.samples
-                ),
+                reason: format!("the run's budget ran out ({})", progress(&result)),
             });
             break;
         }
@@ -109,10 +96,9 @@ pub fn run_cell(
             kill(&mut child);
             outcome = Some(CellStatus::TimedOut {
                 reason: format!(
-                    "no result within the cell's timeout of {:.1} s ({} of {} samples measured)",
+                    "no result within the cell's timeout of {:.1} s ({})",
                     cell.timeout.as_secs_f64(),
-                    result.measured().count(),
-                    cell.spec.samples
+                    progress(&result)
                 ),
             });
             break;
@@ -140,11 +126,7 @@ pub fn run_cell(
                     if let Some(reason) = budget_end.and_then(|b| pace.overruns(now, b)) {
                         kill(&mut child);
                         outcome = Some(CellStatus::Skipped {
-                            reason: format!(
-                                "{reason} ({} of {} samples measured)",
-                                result.measured().count(),
-                                cell.spec.samples
-                            ),
+                            reason: format!("{reason} ({})", progress(&result)),
                         });
                         break;
                     }
@@ -205,6 +187,41 @@ pub fn run_cell(
     result
 }
 
+/// A cell's result before (or without) its worker: nothing measured yet.
+pub(super) fn unrun(cell: &PlannedCell, status: CellStatus) -> CellResult {
+    CellResult {
+        key: cell.key(),
+        spec: cell.spec.clone(),
+        allocator: cell.allocator.clone(),
+        allocator_identity: None,
+        build: None,
+        status,
+        setup_ns: None,
+        info: Default::default(),
+        samples: Vec::new(),
+        allocator_stats: Default::default(),
+        stderr_tail: None,
+    }
+}
+
+/// "k of n samples measured", for a cell stopped before its end.
+fn progress(result: &CellResult) -> String {
+    format!(
+        "{} of {} samples measured",
+        result.measured().count(),
+        result.spec.samples
+    )
+}
+
+/// The fewest measured samples that make the cell ok: all of them, or an
+/// adaptive cell's minimum (capped by the count).
+fn fewest_samples(spec: &gaslab_protocol::CellSpec) -> usize {
+    match spec.adaptive {
+        Some(a) => a.min_samples.min(spec.samples),
+        None => spec.samples,
+    }
+}
+
 /// How fast a cell is going, from the gaps between its worker's messages
 /// (wall time, so untimed work between samples counts too).
 struct Pace {
@@ -218,12 +235,8 @@ struct Pace {
 impl Pace {
     fn new(cell: &PlannedCell) -> Pace {
         // An adaptive cell is ok once it has its minimum; judge it by that.
-        let samples = match cell.spec.adaptive {
-            Some(a) => a.min_samples.min(cell.spec.samples),
-            None => cell.spec.samples,
-        };
         Pace {
-            iterations_needed: cell.spec.warmup + samples,
+            iterations_needed: cell.spec.warmup + fewest_samples(&cell.spec),
             iterations_done: 0,
             last: None,
             per_iteration: Duration::ZERO,
@@ -280,12 +293,7 @@ fn verify_identity(result: &CellResult) -> CellStatus {
     }
     // Adaptive sampling may stop anywhere from its minimum to the cap.
     let measured = result.measured().count();
-    let enough = match result.spec.adaptive {
-        Some(a) => {
-            (a.min_samples.min(result.spec.samples)..=result.spec.samples).contains(&measured)
-        }
-        None => measured == result.spec.samples,
-    };
+    let enough = (fewest_samples(&result.spec)..=result.spec.samples).contains(&measured);
     if !enough {
         return CellStatus::Failed {
             reason: format!(

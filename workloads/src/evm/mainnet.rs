@@ -142,12 +142,11 @@ impl Workload for MainnetWorkload {
             // Every block against its own header, every executor against the first.
             check: Box::new(move || {
                 let mut digest = Sha256::new();
+                let failed = |m: &dyn std::fmt::Display| WorkloadError::Failed(m.to_string());
                 for (block, outs) in blocks.iter().zip(outputs.chunks(per_block)) {
-                    let failed = |m: String| WorkloadError::Failed(m);
                     for out in outs {
-                        verify_header(block, out).map_err(|m| failed(m.to_string()))?;
-                        compare_outputs(block.number, &outs[0], out)
-                            .map_err(|m| failed(m.to_string()))?;
+                        verify_header(block, out).map_err(|m| failed(&m))?;
+                        compare_outputs(block.number, &outs[0], out).map_err(|m| failed(&m))?;
                     }
                     digest.update(outs[0].digest());
                 }
