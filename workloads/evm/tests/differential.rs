@@ -492,6 +492,54 @@ fn a_lazy_sender_is_held_to_its_real_balance() {
     }
 }
 
+/// A mining pool's payouts from the beneficiary are one sender's nonce
+/// chain. Heading a block, they send it down the sequential path only when
+/// they are two fifths of its gas or more: 30 payouts before 40
+/// transactions that may each spend 20 times as much are not.
+#[test]
+fn a_payout_chain_is_judged_by_its_share_of_the_block() {
+    let payouts = |count: usize| -> Vec<TxEnv> {
+        (0..count)
+            .map(|i| {
+                tx(
+                    COINBASE,
+                    i as u64,
+                    TxKind::Call(eoa(i % 8)),
+                    1,
+                    Bytes::new(),
+                    21_000,
+                )
+            })
+            .collect()
+    };
+    let mut pre = pre_state(8, true);
+    let mut txs = payouts(30);
+    for i in 0..40 {
+        let sender = Address::with_last_byte(0x80 + i as u8);
+        pre.insert_account(sender, U256::from(10u64.pow(18)), 0, Bytes::new());
+        let to = Address::with_last_byte(0xc0 + (i % 8) as u8);
+        txs.push(tx(sender, 0, TxKind::Call(to), 5, Bytes::new(), 420_000));
+    }
+    let heavy_after = Block {
+        context: context(SpecId::CANCUN),
+        transactions: txs,
+    };
+    let only_payouts = Block {
+        context: context(SpecId::CANCUN),
+        transactions: payouts(70),
+    };
+    for (block, chain) in [(heavy_after, false), (only_payouts, true)] {
+        let seq = execute_sequential(&block, &pre).unwrap();
+        let (par, stats) = execute_parallel(&block, &pre, 2).unwrap();
+        assert_eq!(par.digest(), seq.digest());
+        assert_eq!(
+            stats.fallback == Some(gaslab_evm::Fallback::SenderChain),
+            chain,
+            "{stats:?}"
+        );
+    }
+}
+
 #[test]
 fn small_blocks_and_one_thread_run_sequentially() {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
