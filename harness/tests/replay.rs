@@ -87,6 +87,37 @@ fn the_table_names_each_block_and_its_hardfork() {
     assert!(stdout.contains("2 blocks: 2 match"), "{stdout}");
 }
 
+/// Each row says how the parallel executor took the block: a one-tx block
+/// is too small to try, a mining pool's payout chain that is the whole
+/// block runs sequentially at once, and a block of independent calls runs
+/// in parallel. A sequential-only replay has no such column to fill.
+#[test]
+fn each_row_names_the_parallel_executors_path() {
+    let dir = subset();
+    let blocks = ["46147", "5891667", "19933122"].map(|b| dir.join(b).display().to_string());
+    let mut args = vec!["--format", "json", "--executor", "both", "--threads", "2"];
+    args.extend(blocks.iter().map(String::as_str));
+    let out = replay(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = |i: usize| {
+        doc["blocks"][i]["parallel_path"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(path(0), "small_block", "{doc}");
+    assert_eq!(path(1), "sender_chain", "{doc}");
+    assert_eq!(path(2), "parallel", "{doc}");
+    assert!(doc["blocks"][2]["re_executions_per_tx"].is_f64(), "{doc}");
+
+    let mut args = vec!["--format", "json", "--executor", "sequential"];
+    args.push(blocks[0].as_str());
+    let out = replay(&args);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["blocks"][0]["parallel_path"].is_null(), "{doc}");
+}
+
 #[test]
 fn a_corrupted_receipts_root_is_a_mismatch_naming_the_block_and_field() {
     let tmp = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 //! Sequential always runs first when both are asked for: it is the
 //! reference the parallel output is checked against.
 
-use gaslab_evm::{Block, BlockOutput, ExecutionError, PreState};
+use gaslab_evm::{Block, BlockOutput, ExecutionError, ParallelStats, PreState};
 
 /// Which executors a run asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,15 +47,17 @@ impl Executor {
 }
 
 /// Executes `block` on `pre` with `executor`; `threads` is for executors
-/// that use them.
+/// that use them. The parallel executor also says how it went.
 pub fn run(
     executor: Executor,
     block: &Block,
     pre: &PreState,
     threads: usize,
-) -> Result<BlockOutput, ExecutionError> {
+) -> Result<(BlockOutput, Option<ParallelStats>), ExecutionError> {
     match executor {
-        Executor::Sequential => gaslab_evm::execute_sequential(block, pre),
-        Executor::Parallel => gaslab_evm::execute_parallel(block, pre, threads).map(|(out, _)| out),
+        Executor::Sequential => gaslab_evm::execute_sequential(block, pre).map(|out| (out, None)),
+        Executor::Parallel => {
+            gaslab_evm::execute_parallel(block, pre, threads).map(|(out, stats)| (out, Some(stats)))
+        }
     }
 }

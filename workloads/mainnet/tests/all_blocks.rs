@@ -18,7 +18,7 @@ fn every_block_verifies_sequentially() {
         let block = gaslab_mainnet::load(dir).unwrap_or_else(|e| panic!("{e}"));
         let out = run(Executor::Sequential, &block.block, &block.pre, 1)
             .map_err(|e| format!("block {}: {e}", block.number))
-            .and_then(|out| verify_header(&block, &out).map_err(|m| m.to_string()));
+            .and_then(|(out, _)| verify_header(&block, &out).map_err(|m| m.to_string()));
         if let Err(e) = out {
             failures.push(e);
         }

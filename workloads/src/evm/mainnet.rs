@@ -121,12 +121,28 @@ impl Workload for MainnetWorkload {
 
     fn iterate(&mut self) -> Result<Iteration<'_>, WorkloadError> {
         let mut outputs = Vec::with_capacity(self.blocks.len() * self.executors.len());
+        let (mut fell_back, mut re_executions, mut parallel_txs) = (0u64, 0u64, 0u64);
         for block in &self.blocks {
             for &executor in &self.executors {
-                let out = run(executor, &block.block, &block.pre, self.threads)
+                let (out, stats) = run(executor, &block.block, &block.pre, self.threads)
                     .map_err(|e| WorkloadError::Failed(format!("block {}: {e}", block.number)))?;
+                if let Some(stats) = stats {
+                    fell_back += stats.fallback.is_some() as u64;
+                    re_executions += stats.re_executions();
+                    parallel_txs += stats.transactions;
+                }
                 outputs.push(out);
             }
+        }
+        // Which blocks the parallel executor gave to its sequential path,
+        // and what the rest cost it: where a set's speedup comes from.
+        let mut metrics = BTreeMap::new();
+        if parallel_txs > 0 {
+            metrics.insert("sequential_fallback_blocks".into(), fell_back as f64);
+            metrics.insert(
+                "re_executions_per_tx".into(),
+                re_executions as f64 / parallel_txs as f64,
+            );
         }
         let gas = self.blocks.iter().map(|b| b.gas_used()).sum();
         let txs = self
@@ -156,7 +172,7 @@ impl Workload for MainnetWorkload {
                     .map(|b| format!("{b:02x}"))
                     .collect())
             }),
-            metrics: BTreeMap::new(),
+            metrics,
         })
     }
 }
@@ -198,6 +214,21 @@ mod tests {
         assert_eq!(it.work_units, 1 + 45);
         let first = it.digest().unwrap();
         assert_eq!(first, w.iterate().unwrap().digest().unwrap());
+    }
+
+    /// A parallel cell says how many blocks its executor gave to the
+    /// sequential path (here 46147, one transaction) and what the rest
+    /// re-executed; a sequential cell has nothing to say.
+    #[test]
+    fn parallel_cells_count_fallbacks_and_re_executions() {
+        let mut spec = spec(&[("blocks", "46147, 19933122"), ("executor", "parallel")]);
+        spec.threads = 2;
+        let mut w = MainnetWorkload::new(&spec).unwrap();
+        let it = w.iterate().unwrap();
+        assert_eq!(it.metrics["sequential_fallback_blocks"], 1.0);
+        assert!(it.metrics["re_executions_per_tx"] >= 0.0);
+        let mut w = MainnetWorkload::new(&self::spec(&[("blocks", "46147")])).unwrap();
+        assert!(w.iterate().unwrap().metrics.is_empty());
     }
 
     #[test]

@@ -59,6 +59,19 @@ pub enum Fallback {
     InvalidTransaction,
 }
 
+impl Fallback {
+    /// A short name for tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fallback::OneThread => "one_thread",
+            Fallback::SmallBlock => "small_block",
+            Fallback::TooDependent => "too_dependent",
+            Fallback::SenderChain => "sender_chain",
+            Fallback::InvalidTransaction => "invalid_transaction",
+        }
+    }
+}
+
 /// How much work the parallel run did for its result.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParallelStats {
@@ -81,7 +94,7 @@ pub struct ParallelStats {
 pub struct Phases {
     /// Multi-version memory, scheduler and output buffers made ready.
     pub setup_ns: u64,
-    /// Until the last worker thread had started.
+    /// Until the last worker thread had started (helpers woken).
     pub spawn_ns: u64,
     /// Until the last worker ran out of execution and validation tasks.
     pub execute_ns: u64,

@@ -5,7 +5,7 @@ use crate::executor::{run, Executor};
 use crate::hardfork;
 use crate::verify::{compare_outputs, verify_header};
 use crate::{MainnetBlock, MainnetError, Mismatch};
-use gaslab_evm::{dependency_headroom, ParallelOptions};
+use gaslab_evm::{dependency_headroom, Fallback, ParallelOptions, ParallelStats};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
@@ -24,6 +24,13 @@ pub struct BlockRow {
     /// speedup reads against what the block allows. Where the parallel
     /// executor ran.
     pub headroom: Option<f64>,
+    /// How the parallel executor took the block: `parallel`, or why it ran
+    /// it sequentially (`sender_chain`, `too_dependent`, ...), the path of
+    /// most runs, with how many of them took it when they differ (whether
+    /// a block is given up early depends on timing).
+    pub parallel_path: Option<String>,
+    /// Median re-executions per transaction of the parallel runs.
+    pub re_executions_per_tx: Option<f64>,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
@@ -63,6 +70,8 @@ impl BlockRow {
             sequential_ms: None,
             parallel_ms: None,
             headroom: None,
+            parallel_path: None,
+            re_executions_per_tx: None,
             verdict,
         }
     }
@@ -90,8 +99,11 @@ pub fn measure_block(
         sequential_ms: None,
         parallel_ms: None,
         headroom: None,
+        parallel_path: None,
+        re_executions_per_tx: None,
         verdict: Verdict::Match,
     };
+    let mut parallel_runs = Vec::with_capacity(runs as usize);
     let mut reference = None;
     let mut times: Vec<Vec<_>> = (0..executors.len())
         .map(|_| Vec::with_capacity(runs as usize))
@@ -108,7 +120,8 @@ pub fn measure_block(
                     field: "execution".into(),
                     detail: format!("{} executor: {e}", executor.name()),
                 })
-                .and_then(|out| {
+                .and_then(|(out, stats)| {
+                    parallel_runs.extend(stats);
                     verify_header(block, &out)?;
                     if let Some(reference) = &reference {
                         compare_outputs(block.number, reference, &out)?;
@@ -142,7 +155,36 @@ pub fn measure_block(
             }
         }
     }
+    if !parallel_runs.is_empty() {
+        row.parallel_path = Some(usual_path(&parallel_runs));
+        let mut re_executions: Vec<f64> = parallel_runs
+            .iter()
+            .map(|s| s.re_executions() as f64 / s.transactions.max(1) as f64)
+            .collect();
+        row.re_executions_per_tx = Some(median(&mut re_executions));
+    }
     row
+}
+
+/// The path most runs took, and "k/n" of them when not all did.
+fn usual_path(runs: &[ParallelStats]) -> String {
+    let name = |s: &ParallelStats| s.fallback.map_or("parallel", Fallback::name);
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for run in runs {
+        match counts.iter_mut().find(|(path, _)| *path == name(run)) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name(run), 1)),
+        }
+    }
+    let (path, count) = counts
+        .into_iter()
+        .max_by_key(|&(_, count)| count)
+        .expect("at least one run");
+    if count == runs.len() {
+        path.to_string()
+    } else {
+        format!("{path} {count}/{}", runs.len())
+    }
 }
 
 fn execution_error_tx(e: &gaslab_evm::ExecutionError) -> Option<usize> {

@@ -61,10 +61,11 @@ pub struct Table {
     format: Format,
 }
 
-const HEADER: [&str; 9] = [
-    "block", "hardfork", "txs", "gas", "seq ms", "par ms", "speedup", "headroom", "verdict",
+const HEADER: [&str; 11] = [
+    "block", "hardfork", "txs", "gas", "seq ms", "par ms", "speedup", "headroom", "re-ex/tx",
+    "path", "verdict",
 ];
-const WIDTHS: [usize; 8] = [9, 14, 5, 10, 9, 9, 8, 8];
+const WIDTHS: [usize; 10] = [9, 14, 5, 10, 9, 9, 8, 8, 8, 19];
 
 impl Table {
     pub fn new(format: Format) -> Self {
@@ -97,6 +98,9 @@ impl Table {
                 ms(row.parallel_ms),
                 row.speedup().map_or("-".into(), |s| format!("{s:.2}x")),
                 row.headroom.map_or("-".into(), |h| format!("{h:.2}x")),
+                row.re_executions_per_tx
+                    .map_or("-".into(), |r| format!("{r:.2}")),
+                row.parallel_path.clone().unwrap_or_else(|| "-".into()),
                 verdict,
             ])
         );
@@ -134,12 +138,12 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.3}"))
 }
 
-fn line(cells: [String; 9]) -> String {
+fn line(cells: [String; 11]) -> String {
     let mut out = String::new();
     for (i, cell) in cells.iter().enumerate() {
         match WIDTHS.get(i) {
-            // Names left, numbers right.
-            Some(w) if i < 2 => out.push_str(&format!("{cell:<w$} ")),
+            // Names (block, hardfork, path) left, numbers right.
+            Some(w) if matches!(i, 0 | 1 | 9) => out.push_str(&format!("{cell:<w$} ")),
             Some(w) => out.push_str(&format!("{cell:>w$} ")),
             None => out.push_str(cell),
         }
