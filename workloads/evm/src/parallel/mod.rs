@@ -292,18 +292,19 @@ fn one_sender_chain(block: &Block, pre: &PreState) -> bool {
             None => chains.push((tx.caller, 1)),
         }
     }
+    // Weighed only for a sender the window names: most blocks have none.
     let gas = |tx: &TxEnv| u128::from(tx.gas_limit);
-    let total: u128 = block.transactions.iter().map(gas).sum();
     chains
         .iter()
         .filter(|(_, length)| 5 * length >= 2 * window.len())
         .any(|(sender, _)| {
-            let chain: u128 = block
+            let (chain, total) = block
                 .transactions
                 .iter()
-                .filter(|tx| tx.caller == *sender && chained(tx))
-                .map(gas)
-                .sum();
+                .fold((0, 0), |(chain, total), tx| {
+                    let mine = tx.caller == *sender && chained(tx);
+                    (chain + if mine { gas(tx) } else { 0 }, total + gas(tx))
+                });
             5 * chain >= 2 * total
         })
 }
@@ -400,7 +401,7 @@ impl Shared<'_> {
     ) -> Option<Task> {
         match vm.execute(tx, &self.block.transactions[tx], false) {
             Err(blocker) => {
-                self.conflict(counts);
+                counts.conflicts += 1;
                 if self.scheduler.add_dependency(tx, blocker) {
                     None
                 } else {
@@ -431,17 +432,13 @@ impl Shared<'_> {
             .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
         let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
         if aborted {
-            self.conflict(counts);
+            counts.conflicts += 1;
             if let Some(o) = slot.as_ref() {
                 self.mv.mark_estimates(tx, &o.writes);
             }
         }
         drop(slot);
         self.scheduler.finish_validation(tx, aborted)
-    }
-
-    fn conflict(&self, counts: &mut Counts) {
-        counts.conflicts += 1;
     }
 
     /// Early in the block, gives up when re-executions waste most of the
