@@ -2,7 +2,7 @@
 //! in-order run's read and write sets, weighted by gas.
 
 use super::memory::MvMemory;
-use super::vm::TxExecutor;
+use super::vm::{Mode, TxExecutor};
 use super::{cfg_of, ParallelOptions};
 use crate::{Block, ExecutionError, PreState};
 
@@ -34,16 +34,16 @@ pub fn dependency_headroom(
     let n = block.transactions.len();
     let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 4 * n);
     let cfg = cfg_of(block);
-    let mut vm = TxExecutor::new(&mv, pre, &block.context.env, &cfg, &options.lazy_tokens);
+    let mut vm = TxExecutor::new(&mv, pre, block, &cfg, &options.lazy_tokens);
     let mut finish = Vec::with_capacity(block.transactions.len());
     let (mut total, mut critical) = (0u64, 0u64);
-    for (index, tx) in block.transactions.iter().enumerate() {
-        let outcome = vm
-            .execute(index, tx, true)
-            .map_err(|b| ExecutionError::Database {
-                index,
-                reason: format!("in-order run read an estimate of transaction {b}"),
-            })?;
+    for index in 0..block.transactions.len() {
+        let outcome =
+            vm.execute(index, Mode::InOrder)
+                .map_err(|wait| ExecutionError::Database {
+                    index,
+                    reason: format!("in-order run had to wait: {wait:?}"),
+                })?;
         let result = outcome
             .result
             .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;

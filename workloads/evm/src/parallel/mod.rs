@@ -29,7 +29,7 @@ use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use vm::{TxExecutor, TxOutcome};
+use vm::{Mode, TxExecutor, TxOutcome, Wait};
 
 /// Below this many transactions a block runs sequentially: waking the
 /// helpers and folding would cost more than it saves.
@@ -358,13 +358,7 @@ impl Shared<'_> {
     }
 
     fn work(&self, worker: usize, counts: &mut Counts, executed: &mut Vec<TxIdx>) {
-        let mut vm = TxExecutor::new(
-            self.mv,
-            self.pre,
-            &self.block.context.env,
-            self.cfg,
-            self.lazy_tokens,
-        );
+        let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
         let mut task = None;
         let mut idle = 0u32;
         while !self.scheduler.done() {
@@ -399,29 +393,41 @@ impl Shared<'_> {
         tx: usize,
         incarnation: usize,
     ) -> Option<Task> {
-        match vm.execute(tx, &self.block.transactions[tx], false) {
-            Err(blocker) => {
-                counts.conflicts += 1;
-                if self.scheduler.add_dependency(tx, blocker) {
-                    None
-                } else {
-                    Some(Task::Execute(tx, incarnation))
+        let mut wait_on_sender = true;
+        let mut outcome = loop {
+            match vm.execute(tx, Mode::Optimistic { wait_on_sender }) {
+                Ok(outcome) => break outcome,
+                Err(Wait::Estimate(blocker)) => {
+                    counts.conflicts += 1;
+                    return if self.scheduler.add_dependency(tx, blocker) {
+                        None
+                    } else {
+                        Some(Task::Execute(tx, incarnation))
+                    };
+                }
+                Err(Wait::SenderBehind(previous)) => {
+                    counts.conflicts += 1;
+                    if self.scheduler.add_dependency(tx, previous) {
+                        return None;
+                    }
+                    // The previous transaction has run and the nonce is
+                    // still behind (a stale writer between, or an invalid
+                    // block): run it through, as validation will judge it.
+                    wait_on_sender = false;
                 }
             }
-            Ok(mut outcome) => {
-                outcome.worker = worker;
-                counts.executions += 1;
-                let (wrote_new, again) = {
-                    let mut slot = self.slots[tx].lock().unwrap();
-                    let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
-                    let wrote_new = self.mv.record(tx, previous, &outcome.writes)
-                        | self.mv.record_fee(tx, outcome.fee);
-                    (wrote_new, slot.replace(outcome).is_some())
-                };
-                self.judge(again);
-                self.scheduler.finish_execution(tx, incarnation, wrote_new)
-            }
-        }
+        };
+        outcome.worker = worker;
+        counts.executions += 1;
+        let (wrote_new, again) = {
+            let mut slot = self.slots[tx].lock().unwrap();
+            let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
+            let wrote_new =
+                self.mv.record(tx, previous, &outcome.writes) | self.mv.record_fee(tx, outcome.fee);
+            (wrote_new, slot.replace(outcome).is_some())
+        };
+        self.judge(again);
+        self.scheduler.finish_execution(tx, incarnation, wrote_new)
     }
 
     fn validate(&self, counts: &mut Counts, tx: usize, incarnation: usize) -> Option<Task> {
