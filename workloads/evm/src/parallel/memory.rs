@@ -10,6 +10,7 @@
 //! and summed on read.
 
 use super::lazy::{SenderNeeds, LAZY_LIMIT};
+use super::vm::SCAN_STEPS;
 use crate::output::Info;
 use crate::PreState;
 use crossbeam_utils::CachePadded;
@@ -406,6 +407,33 @@ impl Shard {
     }
 }
 
+/// The locations of a write set, for asking whether a location is among
+/// them: a scan for the usual handful, a hash set for a long one. A
+/// re-executed transaction that wrote thousands of accounts (a 2016 block's
+/// did) scanned all its old writes for each new one, and the reverse.
+enum LocationSet<'w> {
+    Few(&'w [(Location, Value)]),
+    Many(hashbrown::HashSet<Location, DefaultHashBuilder>),
+}
+
+impl<'w> LocationSet<'w> {
+    /// `probes`: how many locations will be asked about.
+    fn of(writes: &'w [(Location, Value)], probes: usize) -> Self {
+        if writes.len().saturating_mul(probes) <= SCAN_STEPS {
+            Self::Few(writes)
+        } else {
+            Self::Many(writes.iter().map(|(loc, _)| *loc).collect())
+        }
+    }
+
+    fn contains(&self, loc: &Location) -> bool {
+        match self {
+            Self::Few(writes) => writes.iter().any(|(l, _)| l == loc),
+            Self::Many(set) => set.contains(loc),
+        }
+    }
+}
+
 /// A transaction's fee owed to the beneficiary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fee {
@@ -552,6 +580,7 @@ impl<'a> MvMemory<'a> {
         previous: &[(Location, Value)],
         writes: &[(Location, Value)],
     ) -> bool {
+        let was_written = LocationSet::of(previous, writes.len());
         let mut wrote_new = false;
         for (loc, value) in writes {
             if let Value::Code(hash, Some(code)) = value {
@@ -568,14 +597,15 @@ impl<'a> MvMemory<'a> {
             }
             self.written.insert(loc);
             self.shard(loc).insert(*loc, tx, Entry::Data(value.clone()));
-            if !previous.iter().any(|(l, _)| l == loc) {
-                wrote_new = true;
-            }
+            wrote_new |= !was_written.contains(loc);
         }
-        for (loc, _) in previous {
-            if !writes.iter().any(|(l, _)| l == loc) {
-                if let Some(v) = self.shard(loc).get_mut(loc) {
-                    v.remove(tx);
+        if !previous.is_empty() {
+            let is_written = LocationSet::of(writes, previous.len());
+            for (loc, _) in previous {
+                if !is_written.contains(loc) {
+                    if let Some(v) = self.shard(loc).get_mut(loc) {
+                        v.remove(tx);
+                    }
                 }
             }
         }
@@ -906,5 +936,31 @@ impl<'a> MvMemory<'a> {
             };
         }
         Some(basic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_write_set_answers_like_a_short_one() {
+        let writes = |n: u8| -> Vec<(Location, Value)> {
+            (0..n)
+                .map(|i| {
+                    let loc = Location::Storage(Address::with_last_byte(i % 7), U256::from(i));
+                    (loc, Value::Storage(U256::from(i)))
+                })
+                .collect()
+        };
+        for n in [3, 100] {
+            let list = writes(n);
+            let set = LocationSet::of(&list, n.into());
+            assert_eq!(matches!(set, LocationSet::Many(_)), n > 64);
+            for i in 0..n + 5 {
+                let loc = Location::Storage(Address::with_last_byte(i % 7), U256::from(i));
+                assert_eq!(set.contains(&loc), i < n, "{n} writes, slot {i}");
+            }
+        }
     }
 }

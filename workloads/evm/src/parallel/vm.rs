@@ -20,9 +20,11 @@ use revm::handler::{
     EvmTr, FrameResult, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm,
 };
 use revm::primitives::hardfork::SpecId;
+use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::{AccountInfo, EvmState};
 use std::cell::Cell;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum MvError {
@@ -99,13 +101,6 @@ impl<'a> MvDb<'a> {
         self.record(Location::Storage(address, slot), value, from_pre);
     }
 
-    fn basic_value(&self, address: Address) -> Option<Basic> {
-        self.reads.iter().find_map(|r| match (r.loc, &r.value) {
-            (Location::Basic(a), ReadValue::Basic(b)) if a == address => Some(*b),
-            _ => None,
-        })
-    }
-
     /// Stops a transaction whose sender's nonce is behind its own on the
     /// sender's previous transaction in the block. Failing on the nonce
     /// instead writes nothing, so the next transaction of a nonce chain
@@ -125,12 +120,60 @@ impl<'a> MvDb<'a> {
             None => Ok(()),
         }
     }
+}
 
-    fn code_value(&self, address: Address) -> Option<B256> {
-        self.reads.iter().find_map(|r| match (r.loc, &r.value) {
-            (Location::Code(a), ReadValue::Code(h)) if a == address => Some(*h),
-            _ => None,
-        })
+/// The most comparisons a scan may take before a lookup table is built.
+pub(crate) const SCAN_STEPS: usize = 4096;
+
+/// What a transaction read of each account's balance and code, to leave
+/// out of its writes what it did not change: a scan of its reads for the
+/// usual handful, a map once it read many (a 2016 block's transaction
+/// touched thousands of accounts, and scanned every read for each).
+enum AccountReads<'r> {
+    Few(&'r [Read]),
+    Many(HashMap<Address, (Option<Basic>, Option<B256>), DefaultHashBuilder>),
+}
+
+impl<'r> AccountReads<'r> {
+    /// `accounts` is how many accounts will be asked about: scans up to
+    /// about this many steps in all cost less than building the map.
+    fn of(reads: &'r [Read], accounts: usize) -> Self {
+        if reads.len().saturating_mul(accounts) <= SCAN_STEPS {
+            return Self::Few(reads);
+        }
+        let mut map = HashMap::with_capacity_and_hasher(reads.len(), DefaultHashBuilder::default());
+        for read in reads {
+            match (read.loc, &read.value) {
+                (Location::Basic(a), ReadValue::Basic(b)) => {
+                    map.entry(a).or_insert((None, None)).0.get_or_insert(*b);
+                }
+                (Location::Code(a), ReadValue::Code(h)) => {
+                    map.entry(a).or_insert((None, None)).1.get_or_insert(*h);
+                }
+                _ => {}
+            }
+        }
+        Self::Many(map)
+    }
+
+    fn basic(&self, address: Address) -> Option<Basic> {
+        match self {
+            Self::Few(reads) => reads.iter().find_map(|r| match (r.loc, &r.value) {
+                (Location::Basic(a), ReadValue::Basic(b)) if a == address => Some(*b),
+                _ => None,
+            }),
+            Self::Many(map) => map.get(&address).and_then(|(b, _)| *b),
+        }
+    }
+
+    fn code(&self, address: Address) -> Option<B256> {
+        match self {
+            Self::Few(reads) => reads.iter().find_map(|r| match (r.loc, &r.value) {
+                (Location::Code(a), ReadValue::Code(h)) if a == address => Some(*h),
+                _ => None,
+            }),
+            Self::Many(map) => map.get(&address).and_then(|(_, h)| *h),
+        }
     }
 }
 
@@ -409,6 +452,7 @@ fn writes_of(
     writes: &mut Vec<(Location, Value)>,
 ) -> U256 {
     let mut reward_paid = reward.is_none();
+    let read = AccountReads::of(&db.reads, state.len());
     for (address, account) in state {
         let address = *address;
         if let Some(lazy) = db.lazy {
@@ -436,7 +480,7 @@ fn writes_of(
         if !account.is_touched() {
             if is_coinbase && !reward_paid {
                 // Loaded (read) but unchanged: the fee makes it a full write.
-                if let Some(basic) = db.basic_value(address) {
+                if let Some(basic) = read.basic(address) {
                     let (balance, nonce) = basic.unwrap_or_default();
                     let r = reward.unwrap_or_default();
                     writes.push((
@@ -460,10 +504,10 @@ fn writes_of(
             reward_paid = true;
         }
         let basic = Some((balance, account.info.nonce));
-        if db.basic_value(address) != Some(basic) || is_coinbase {
+        if read.basic(address) != Some(basic) || is_coinbase {
             writes.push((Location::Basic(address), Value::Basic(basic)));
         }
-        if db.code_value(address) != Some(account.info.code_hash) {
+        if read.code(address) != Some(account.info.code_hash) {
             writes.push((
                 Location::Code(address),
                 Value::Code(account.info.code_hash, account.info.code.clone()),
