@@ -1,6 +1,8 @@
 //! The parallel executor: Block-STM (optimistic execution over multi-version
 //! memory, validation, re-execution of stale readers) with lazy updates of
-//! the beneficiary fee and of plain value transfers.
+//! the beneficiary fee and of plain value transfers. A transaction that
+//! meets its sender's nonce behind its own waits for the sender's previous
+//! transaction, as one that reads an estimate waits for its writer.
 //!
 //! The calling thread works on a block together with helper threads kept
 //! from block to block. The result is folded from every location's last
