@@ -94,7 +94,8 @@ fn the_table_names_each_block_and_its_hardfork() {
 #[test]
 fn each_row_names_the_parallel_executors_path() {
     let dir = subset();
-    let blocks = ["46147", "5891667", "19933122"].map(|b| dir.join(b).display().to_string());
+    let blocks =
+        ["46147", "5891667", "19933122", "13287210"].map(|b| dir.join(b).display().to_string());
     let mut args = vec!["--format", "json", "--executor", "both", "--threads", "2"];
     args.extend(blocks.iter().map(String::as_str));
     let out = replay(&args);
@@ -109,6 +110,8 @@ fn each_row_names_the_parallel_executors_path() {
     assert_eq!(path(0), "small_block", "{doc}");
     assert_eq!(path(1), "sender_chain", "{doc}");
     assert_eq!(path(2), "parallel", "{doc}");
+    // 1408 of its 1414 transactions are one sender's transfers.
+    assert_eq!(path(3), "hot_sender", "{doc}");
     assert!(doc["blocks"][2]["re_executions_per_tx"].is_f64(), "{doc}");
 
     let mut args = vec!["--format", "json", "--executor", "sequential"];

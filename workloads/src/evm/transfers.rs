@@ -165,11 +165,19 @@ mod tests {
         let (par, stats) = execute_parallel_with(&block, &pre, 2, &options).unwrap();
         assert_eq!(seq.digest(), par.digest());
         assert_eq!(stats.fallback, None);
-        // Lazy transfers bump the shared sender's nonce without waiting on
-        // one another: no nonce chain.
-        let (all_shared, pre) = generate(400, 5, 1.0);
+        // Half from one sender runs in parallel; all from one sender is a
+        // hot sender (lazy transfers bump its nonce without waiting on one
+        // another: no nonce chain, but one account debited by every one).
         let (_, stats) =
+            execute_parallel_with(&block, &pre, 2, &ParallelOptions::default()).unwrap();
+        assert_ne!(stats.fallback, Some(gaslab_evm::Fallback::HotSender));
+        let (all_shared, pre) = generate(400, 5, 1.0);
+        let (par, stats) =
             execute_parallel_with(&all_shared, &pre, 2, &ParallelOptions::default()).unwrap();
-        assert_ne!(stats.fallback, Some(gaslab_evm::Fallback::SenderChain));
+        assert_eq!(stats.fallback, Some(gaslab_evm::Fallback::HotSender));
+        assert_eq!(
+            par.digest(),
+            execute_sequential(&all_shared, &pre).unwrap().digest()
+        );
     }
 }

@@ -57,6 +57,14 @@ pub enum Fallback {
     /// speedup is at most 2.5 at any thread count, less than trying costs
     /// at few threads.
     SenderChain,
+    /// One sender sends three quarters of the block's transactions or more.
+    /// Its lazy transfers need not wait on one another, but each debits the
+    /// same account in the multi-version memory: a cache line the cores
+    /// hand back and forth for every transaction, which costs what a plain
+    /// transfer's execution saves (mainnet block 13287210, 1408 transfers
+    /// from one sender: 1.03-1.09x, and 0.56-0.68x while this VM's cores
+    /// were slow to share lines).
+    HotSender,
     /// Some transaction is invalid; sequential execution names it.
     InvalidTransaction,
 }
@@ -69,6 +77,7 @@ impl Fallback {
             Fallback::SmallBlock => "small_block",
             Fallback::TooDependent => "too_dependent",
             Fallback::SenderChain => "sender_chain",
+            Fallback::HotSender => "hot_sender",
             Fallback::InvalidTransaction => "invalid_transaction",
         }
     }
@@ -181,8 +190,11 @@ pub fn execute_parallel_with(
     if n < MIN_PARALLEL_TXS {
         return sequential(stats, Fallback::SmallBlock);
     }
-    if !options.never_bail && one_sender_chain(block, pre) {
-        return sequential(stats, Fallback::SenderChain);
+    if let Some(why) = (!options.never_bail)
+        .then(|| one_sender(block, pre))
+        .flatten()
+    {
+        return sequential(stats, why);
     }
 
     let setup_start = Instant::now();
@@ -274,32 +286,40 @@ struct EarlyCounts {
     over: AtomicBool,
 }
 
-/// Whether one sender's nonce chain is two fifths or more of the block:
-/// it bounds the block's speedup by 2.5, which the executor's own cost (its
-/// work takes 1.4-2x the sequential CPU time) and the chain's re-executions
-/// eat at few threads. Such a chain (a mining pool's payouts from the
-/// beneficiary, one sender's contract calls) is looked for among the first
-/// transactions, then weighed by gas limit over the whole block: a pool's
-/// 34 payouts heading a block of swaps are a tenth of its work, and that
-/// block ran 1.5x faster in parallel than the chain rule let it. Lazy
-/// transfers bump a sender's nonce without waiting: no chain.
-fn one_sender_chain(block: &Block, pre: &PreState) -> bool {
+/// Whether one sender bounds the block: its nonce chain is two fifths or
+/// more of the block's gas, or it sends three quarters of its transactions
+/// (see [`Fallback::HotSender`]).
+///
+/// A chain bounds the block's speedup by 2.5, which the executor's own cost
+/// (its work takes 1.4-2x the sequential CPU time) and the chain's
+/// re-executions eat at few threads. Such a chain (a mining pool's payouts
+/// from the beneficiary, one sender's contract calls) is looked for among
+/// the first transactions, then weighed by gas limit over the whole block:
+/// a pool's 34 payouts heading a block of swaps are a tenth of its work,
+/// and that block ran 1.5x faster in parallel than the chain rule let it.
+/// Lazy transfers bump a sender's nonce without waiting: no chain.
+fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
     let coinbase = block.context.env.beneficiary;
     let chained = |tx: &TxEnv| !lazy::LazyTransfer::likely(tx, coinbase, pre);
     let window = &block.transactions[..block.transactions.len().min(CHAIN_WINDOW)];
-    let mut chains: Vec<(Address, usize)> = Vec::new();
-    for tx in window.iter().filter(|tx| chained(tx)) {
-        match chains.iter_mut().find(|(sender, _)| *sender == tx.caller) {
-            Some((_, length)) => *length += 1,
-            None => chains.push((tx.caller, 1)),
+    // Per sender in the window: its transactions, and those that chain.
+    let mut senders: Vec<(Address, usize, usize)> = Vec::new();
+    for tx in window {
+        let chain = usize::from(chained(tx));
+        match senders.iter_mut().find(|(sender, ..)| *sender == tx.caller) {
+            Some((_, all, length)) => {
+                *all += 1;
+                *length += chain;
+            }
+            None => senders.push((tx.caller, 1, chain)),
         }
     }
     // Weighed only for a sender the window names: most blocks have none.
     let gas = |tx: &TxEnv| u128::from(tx.gas_limit);
-    chains
+    let chain = senders
         .iter()
-        .filter(|(_, length)| 5 * length >= 2 * window.len())
-        .any(|(sender, _)| {
+        .filter(|(_, _, length)| 5 * length >= 2 * window.len())
+        .any(|(sender, ..)| {
             let (chain, total) = block
                 .transactions
                 .iter()
@@ -308,7 +328,19 @@ fn one_sender_chain(block: &Block, pre: &PreState) -> bool {
                     (chain + if mine { gas(tx) } else { 0 }, total + gas(tx))
                 });
             5 * chain >= 2 * total
-        })
+        });
+    if chain {
+        return Some(Fallback::SenderChain);
+    }
+    let hot = |sender: &Address| {
+        let sent = block.transactions.iter().filter(|tx| tx.caller == *sender);
+        4 * sent.count() >= 3 * block.transactions.len()
+    };
+    senders
+        .iter()
+        .filter(|(_, all, _)| 4 * all >= 3 * window.len())
+        .any(|(sender, ..)| hot(sender))
+        .then_some(Fallback::HotSender)
 }
 
 struct Shared<'a> {
