@@ -453,7 +453,8 @@ fn an_invalid_transaction_is_named() {
 }
 
 /// One sender's chain of contract calls at the end of a block: each call
-/// waits for the one before instead of failing on its nonce. A failed call
+/// waits for the one before instead of failing on its nonce, and the chain
+/// is found in the block's last transactions. A failed call
 /// writes nothing, so the next one read the same stale nonce and failed
 /// too, and each success re-executed the rest of the chain (32 calls ran
 /// 15-20 times each on mainnet block 4370000).
@@ -485,6 +486,15 @@ fn a_nonce_chain_waits_for_its_sender() {
             "{threads} threads: {stats:?}"
         );
     }
+    // Left to judge, the chain (most of the block's gas, at its end, where
+    // nothing runs beside it) sends the block down the sequential path.
+    let (par, stats) = execute_parallel(&block, &pre, 2).unwrap();
+    assert_eq!(par.digest(), seq.digest());
+    assert_eq!(
+        stats.fallback,
+        Some(gaslab_evm::Fallback::SenderChain),
+        "{stats:?}"
+    );
 }
 
 /// A lazy transfer's sender is checked against its real account in the
