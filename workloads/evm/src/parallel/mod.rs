@@ -324,12 +324,13 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         }
         senders
     };
-    let chain_senders = |window: &[TxEnv]| -> Vec<Address> {
-        senders_of(window)
-            .into_iter()
-            .filter(|(_, _, length)| 5 * length >= 2 * window.len())
-            .map(|(sender, ..)| sender)
-            .collect()
+    // A sender whose chain is two fifths of a window's transactions.
+    let chains = |senders: &[(Address, usize, usize)], window: usize| {
+        senders
+            .iter()
+            .filter(move |(_, _, length)| 5 * length >= 2 * window)
+            .map(|(sender, ..)| *sender)
+            .collect::<Vec<_>>()
     };
     // Weighed only for a sender a window names: most blocks have none.
     let gas = |tx: &TxEnv| u128::from(tx.gas_limit);
@@ -340,9 +341,10 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         });
         5 * chain >= 2 * total
     };
-    let mut candidates = chain_senders(head);
+    let head_senders = senders_of(head);
+    let mut candidates = chains(&head_senders, head.len());
     if !tail.is_empty() {
-        candidates.extend(chain_senders(tail));
+        candidates.extend(chains(&senders_of(tail), tail.len()));
     }
     if candidates.iter().any(weighs) {
         return Some(Fallback::SenderChain);
@@ -351,7 +353,7 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         let sent = txs.iter().filter(|tx| tx.caller == *sender);
         4 * sent.count() >= 3 * txs.len()
     };
-    senders_of(head)
+    head_senders
         .iter()
         .filter(|(_, all, _)| 4 * all >= 3 * head.len())
         .any(|(sender, ..)| hot(sender))

@@ -131,7 +131,30 @@ pub(crate) const SCAN_STEPS: usize = 4096;
 /// touched thousands of accounts, and scanned every read for each).
 enum AccountReads<'r> {
     Few(&'r [Read]),
-    Many(HashMap<Address, (Option<Basic>, Option<B256>), DefaultHashBuilder>),
+    Many(HashMap<Address, AccountRead, DefaultHashBuilder>),
+}
+
+/// An account's first balance and code reads.
+type AccountRead = (Option<Basic>, Option<B256>);
+
+/// Takes `read` into `seen` where it is the first of its kind.
+fn note_read(seen: &mut AccountRead, read: &Read) {
+    match (read.loc, &read.value) {
+        (Location::Basic(_), ReadValue::Basic(b)) => {
+            seen.0.get_or_insert(*b);
+        }
+        (Location::Code(_), ReadValue::Code(h)) => {
+            seen.1.get_or_insert(*h);
+        }
+        _ => {}
+    }
+}
+
+fn account_of(read: &Read) -> Option<Address> {
+    match read.loc {
+        Location::Basic(a) | Location::Code(a) => Some(a),
+        _ => None,
+    }
 }
 
 impl<'r> AccountReads<'r> {
@@ -143,36 +166,24 @@ impl<'r> AccountReads<'r> {
         }
         let mut map = HashMap::with_capacity_and_hasher(reads.len(), DefaultHashBuilder::default());
         for read in reads {
-            match (read.loc, &read.value) {
-                (Location::Basic(a), ReadValue::Basic(b)) => {
-                    map.entry(a).or_insert((None, None)).0.get_or_insert(*b);
-                }
-                (Location::Code(a), ReadValue::Code(h)) => {
-                    map.entry(a).or_insert((None, None)).1.get_or_insert(*h);
-                }
-                _ => {}
+            if let Some(address) = account_of(read) {
+                note_read(map.entry(address).or_default(), read);
             }
         }
         Self::Many(map)
     }
 
-    fn basic(&self, address: Address) -> Option<Basic> {
+    /// The account's first balance and code reads.
+    fn get(&self, address: Address) -> AccountRead {
         match self {
-            Self::Few(reads) => reads.iter().find_map(|r| match (r.loc, &r.value) {
-                (Location::Basic(a), ReadValue::Basic(b)) if a == address => Some(*b),
-                _ => None,
-            }),
-            Self::Many(map) => map.get(&address).and_then(|(b, _)| *b),
-        }
-    }
-
-    fn code(&self, address: Address) -> Option<B256> {
-        match self {
-            Self::Few(reads) => reads.iter().find_map(|r| match (r.loc, &r.value) {
-                (Location::Code(a), ReadValue::Code(h)) if a == address => Some(*h),
-                _ => None,
-            }),
-            Self::Many(map) => map.get(&address).and_then(|(_, h)| *h),
+            Self::Few(reads) => {
+                let mut seen = AccountRead::default();
+                for read in reads.iter().filter(|r| account_of(r) == Some(address)) {
+                    note_read(&mut seen, read);
+                }
+                seen
+            }
+            Self::Many(map) => map.get(&address).copied().unwrap_or_default(),
         }
     }
 }
@@ -323,7 +334,6 @@ pub(crate) struct TxExecutor<'a> {
     /// growing a fresh list for every contract call cost a reallocation or two.
     writes: Vec<(Location, Value)>,
     coinbase: Address,
-    transactions: &'a [TxEnv],
     lazy_tokens: &'a [LazyToken],
 }
 
@@ -359,14 +369,13 @@ impl<'a> TxExecutor<'a> {
             evm,
             writes: Vec::new(),
             coinbase: block.context.env.beneficiary,
-            transactions: &block.transactions,
             lazy_tokens,
         }
     }
 
     /// Executes transaction `index`; Err when it has to wait.
     pub(crate) fn execute(&mut self, index: TxIdx, mode: Mode) -> Result<TxOutcome, Wait> {
-        let tx = &self.transactions[index];
+        let tx = &self.evm.ctx.journaled_state.database.transactions[index];
         {
             let db = &mut self.evm.ctx.journaled_state.database;
             db.tx = index;
@@ -480,7 +489,7 @@ fn writes_of(
         if !account.is_touched() {
             if is_coinbase && !reward_paid {
                 // Loaded (read) but unchanged: the fee makes it a full write.
-                if let Some(basic) = read.basic(address) {
+                if let Some(basic) = read.get(address).0 {
                     let (balance, nonce) = basic.unwrap_or_default();
                     let r = reward.unwrap_or_default();
                     writes.push((
@@ -504,10 +513,11 @@ fn writes_of(
             reward_paid = true;
         }
         let basic = Some((balance, account.info.nonce));
-        if read.basic(address) != Some(basic) || is_coinbase {
+        let (basic_read, code_read) = read.get(address);
+        if basic_read != Some(basic) || is_coinbase {
             writes.push((Location::Basic(address), Value::Basic(basic)));
         }
-        if read.code(address) != Some(account.info.code_hash) {
+        if code_read != Some(account.info.code_hash) {
             writes.push((
                 Location::Code(address),
                 Value::Code(account.info.code_hash, account.info.code.clone()),
