@@ -497,6 +497,76 @@ fn a_nonce_chain_waits_for_its_sender() {
     );
 }
 
+/// A block given up part way (as a too-dependent one is) is finished in
+/// order on the calling thread from what the threads left: random blocks
+/// given up at random points, on 2-4 threads, must give exactly the
+/// sequential result (or name the same invalid transaction).
+#[test]
+fn a_block_given_up_part_way_finishes_in_order() {
+    for seed in 0..40u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(1_000 + seed);
+        let txs = if seed % 10 == 9 {
+            1500
+        } else {
+            rng.random_range(32..120)
+        };
+        let (block, pre) = random_block(&mut rng, txs);
+        let threads = rng.random_range(2..5);
+        let options = gaslab_evm::ParallelOptions {
+            never_bail: true,
+            give_up_after: Some(rng.random_range(1..=txs as u64)),
+            ..Default::default()
+        };
+        let what = format!("seed {seed}, {threads} threads, {options:?}");
+        let seq = execute_sequential(&block, &pre);
+        match (
+            seq,
+            gaslab_evm::execute_parallel_with(&block, &pre, threads, &options),
+        ) {
+            (Ok(s), Ok((p, stats))) => {
+                assert_eq!(s, p, "{what}: outputs differ");
+                assert_eq!(
+                    stats.fallback,
+                    Some(gaslab_evm::Fallback::TooDependent),
+                    "{what}"
+                );
+            }
+            (Err(s), Err(p)) => assert_eq!(error_index(&s), error_index(&p), "{what}"),
+            (s, p) => panic!(
+                "{what}: sequential ok {} vs parallel ok {}",
+                s.is_ok(),
+                p.is_ok()
+            ),
+        }
+    }
+}
+
+/// Giving up keeps what the threads did: independent transfers given up
+/// half way run again only where no thread had reached them.
+#[test]
+fn a_block_given_up_keeps_its_valid_work() {
+    let mut pre = pre_state(2, false);
+    let block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
+    let n = block.transactions.len() as u64;
+    let seq = execute_sequential(&block, &pre).unwrap();
+    for threads in [2, 4] {
+        let options = gaslab_evm::ParallelOptions {
+            never_bail: true,
+            give_up_after: Some(n / 2),
+            ..Default::default()
+        };
+        let (par, stats) =
+            gaslab_evm::execute_parallel_with(&block, &pre, threads, &options).unwrap();
+        assert_eq!(par.digest(), seq.digest());
+        assert_eq!(stats.fallback, Some(gaslab_evm::Fallback::TooDependent));
+        // The threads' executions, each at most once more in order.
+        assert!(
+            stats.executions <= n + threads as u64,
+            "{threads} threads: {stats:?}"
+        );
+    }
+}
+
 /// A lazy transfer's sender is checked against its real account in the
 /// fold: one wei short of the second transfer's most it may spend, or a
 /// nonce gap, is an invalid block; exactly enough is not.

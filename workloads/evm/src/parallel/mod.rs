@@ -8,7 +8,8 @@
 //! from block to block. The result is folded from every location's last
 //! value by the rule the sequential executor diffs with, so the output (and
 //! digest) is exactly the sequential one; any invalid transaction, and any
-//! block that is too small or too dependent to win, runs sequentially.
+//! block that is too small to win, runs sequentially, and one found too
+//! dependent part way is finished in order from what the threads left.
 
 mod fold;
 mod headroom;
@@ -52,6 +53,8 @@ pub enum Fallback {
     SmallBlock,
     /// Early re-executions came to over two fifths of the first
     /// executions: a chain runs most transactions twice (once too early).
+    /// The calling thread finishes the block in order from there, keeping
+    /// every incarnation that is still valid.
     TooDependent,
     /// A sender heading the block holds two fifths of its gas or more in
     /// transactions that each wait on the nonce the one before leaves: the
@@ -149,6 +152,10 @@ pub struct ParallelOptions {
     /// would be faster sequentially. Whether it bails depends on timing, so
     /// tests that must exercise the parallel path set this.
     pub never_bail: bool,
+    /// Give up after this many executions whatever the conflicts, and
+    /// finish in order as a too-dependent block does: tests exercise that
+    /// path at chosen points.
+    pub give_up_after: Option<u64>,
 }
 
 /// Executes `block` on `threads` threads; the output equals
@@ -213,6 +220,7 @@ pub fn execute_parallel_with(
         cfg: &cfg,
         lazy_tokens: &options.lazy_tokens,
         may_bail: !options.never_bail,
+        give_up_after: options.give_up_after,
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
@@ -242,7 +250,22 @@ pub fn execute_parallel_with(
         parts.extend(run.part);
     }
     if shared.bailed.load(Ordering::Relaxed) {
-        return sequential(stats, Fallback::TooDependent);
+        let finishing = Instant::now();
+        stats.fallback = Some(Fallback::TooDependent);
+        let Some(executions) = shared.finish_in_order() else {
+            return sequential(stats, Fallback::TooDependent);
+        };
+        stats.executions += executions;
+        parts = if fold.parts() == 1 {
+            vec![fold.part(0)]
+        } else {
+            // The fold's parts meet at barriers: one thread each.
+            helpers::run_on(threads, |t| (t < fold.parts()).then(|| fold.part(t)))
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        stats.phases.fold_ns += nanos(finishing.elapsed());
     }
     let out = fold.finish(parts);
     // Freeing the block's working memory is part of its cost.
@@ -366,6 +389,7 @@ struct Shared<'a> {
     cfg: &'a CfgEnv,
     lazy_tokens: &'a [LazyToken],
     may_bail: bool,
+    give_up_after: Option<u64>,
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
@@ -384,14 +408,53 @@ impl Shared<'_> {
         let mut executed = Vec::with_capacity(self.slots.len() / self.fold.parts().max(1) + 64);
         self.work(t, &mut counts, &mut executed);
         let worked = Instant::now();
-        self.free_outcomes(t, &executed);
-        let fold = !self.bailed.load(Ordering::Relaxed) && t < self.fold.parts();
+        // Set before the halt that ended `work`, so seen here.
+        let bailed = self.bailed.load(Ordering::Relaxed);
+        let part = if bailed {
+            // The in-order finish revalidates these outcomes.
+            None
+        } else {
+            self.free_outcomes(t, &executed);
+            (t < self.fold.parts()).then(|| self.fold.part(t))
+        };
         WorkerRun {
             started,
             worked,
             counts,
-            part: fold.then(|| self.fold.part(t)),
+            part,
         }
+    }
+
+    /// After giving up, finishes the block in order on the calling thread:
+    /// an incarnation that ran to its end and still reads what the final
+    /// transactions below it leave is kept (a chain's parallel work is not
+    /// thrown away), every other transaction runs again, where none of its
+    /// reads can be stale or an estimate. Returns the executions it took
+    /// (None if one had to wait after all: the block then runs again).
+    fn finish_in_order(&self) -> Option<u64> {
+        let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
+        let mut executions = 0;
+        for tx in 0..self.slots.len() {
+            let mut slot = self.slots[tx].lock().unwrap();
+            let valid = self.scheduler.executed(tx)
+                && slot
+                    .as_ref()
+                    .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
+            if valid {
+                continue;
+            }
+            // Every transaction below is final: nothing to wait for.
+            let mode = Mode::Optimistic {
+                wait_on_sender: false,
+            };
+            let outcome = vm.execute(tx, mode).ok()?;
+            executions += 1;
+            let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
+            self.mv.record(tx, previous, &outcome.writes);
+            self.mv.record_fee(tx, outcome.fee);
+            *slot = Some(outcome);
+        }
+        Some(executions)
     }
 
     /// Once every transaction is final, frees the reads and writes this
@@ -510,6 +573,13 @@ impl Shared<'_> {
     /// Called with each completed execution, `again` for a re-execution.
     fn judge(&self, again: bool) {
         let early = &self.early;
+        if let Some(limit) = self.give_up_after {
+            if early.first.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+                self.bailed.store(true, Ordering::Relaxed);
+                self.scheduler.halt();
+            }
+            return;
+        }
         if !self.may_bail || early.over.load(Ordering::Relaxed) {
             return;
         }

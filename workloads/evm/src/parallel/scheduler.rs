@@ -76,6 +76,12 @@ impl Scheduler {
         self.done.store(true, Ordering::Release);
     }
 
+    /// Whether `tx`'s last incarnation ran to its end and has not been
+    /// aborted since (its writes are no estimates).
+    pub(crate) fn executed(&self, tx: TxIdx) -> bool {
+        self.txs[tx].state.lock().unwrap().status == Status::Executed
+    }
+
     fn check_done(&self) {
         let observed = self.decrease_cnt.load(Ordering::SeqCst);
         if self

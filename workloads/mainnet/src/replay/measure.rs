@@ -25,7 +25,7 @@ pub struct BlockRow {
     /// executor ran.
     pub headroom: Option<f64>,
     /// How the parallel executor took the block: `parallel`, or why it ran
-    /// it sequentially (`sender_chain`, `too_dependent`, ...), the path of
+    /// it (or its rest, `too_dependent`) sequentially, the path of
     /// most runs, with how many of them took it when they differ (whether
     /// a block is given up early depends on timing).
     pub parallel_path: Option<String>,
