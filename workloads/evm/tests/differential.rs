@@ -497,6 +497,34 @@ fn a_nonce_chain_waits_for_its_sender() {
     );
 }
 
+/// A helper starts with the block's heaviest transaction, out of order: at
+/// the end of the block, it adds to a slot earlier calls add to, so what it
+/// read first is stale and validation must run it again.
+#[test]
+fn a_heavy_transaction_run_first_still_sees_those_below() {
+    let mut pre = pre_state(4, false);
+    let add = |sender: usize, nonce: u64, gas_limit: u64| {
+        let mut data = word(U256::from(7)).to_vec();
+        data.extend_from_slice(&word(U256::from(1 + sender)));
+        tx(eoa(sender), nonce, TxKind::Call(KV), 0, data.into(), gas_limit)
+    };
+    let calls = (0..3).map(|i| add(i, 0, 100_000)).collect();
+    let mut block = padded(SpecId::CANCUN, calls, &mut pre);
+    block.transactions.push(add(3, 0, 5_000_000));
+    let never_bail = gaslab_evm::ParallelOptions {
+        never_bail: true,
+        ..Default::default()
+    };
+    let seq = execute_sequential(&block, &pre).unwrap();
+    for threads in [2, 3, 4] {
+        for _ in 0..20 {
+            let (par, _) =
+                gaslab_evm::execute_parallel_with(&block, &pre, threads, &never_bail).unwrap();
+            assert_eq!(par, seq, "{threads} threads");
+        }
+    }
+}
+
 /// A block given up part way (as a too-dependent one is) is finished in
 /// order on the calling thread from what the threads left: random blocks
 /// given up at random points, on 2-4 threads, must give exactly the

@@ -71,6 +71,13 @@ impl Scheduler {
         self.done.load(Ordering::Acquire)
     }
 
+    /// Takes `tx` out of order (before the execution index reaches it), if
+    /// nobody has yet.
+    pub(crate) fn execute_ahead(&self, tx: TxIdx) -> Option<Task> {
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        self.try_incarnate(tx)
+    }
+
     /// Stops every worker (used when the executor gives up on a block).
     pub(crate) fn halt(&self) {
         self.done.store(true, Ordering::Release);
