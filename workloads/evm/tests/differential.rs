@@ -506,7 +506,14 @@ fn a_heavy_transaction_run_first_still_sees_those_below() {
     let add = |sender: usize, nonce: u64, gas_limit: u64| {
         let mut data = word(U256::from(7)).to_vec();
         data.extend_from_slice(&word(U256::from(1 + sender)));
-        tx(eoa(sender), nonce, TxKind::Call(KV), 0, data.into(), gas_limit)
+        tx(
+            eoa(sender),
+            nonce,
+            TxKind::Call(KV),
+            0,
+            data.into(),
+            gas_limit,
+        )
     };
     let calls = (0..3).map(|i| add(i, 0, 100_000)).collect();
     let mut block = padded(SpecId::CANCUN, calls, &mut pre);

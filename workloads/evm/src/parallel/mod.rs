@@ -29,7 +29,7 @@ use memory::{MvMemory, TxIdx};
 use revm::context::{CfgEnv, TxEnv};
 use revm::primitives::{Address, B256, U256};
 use scheduler::{Scheduler, Task};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vm::{Mode, TxExecutor, TxOutcome, Wait};
@@ -221,7 +221,8 @@ pub fn execute_parallel_with(
         lazy_tokens: &options.lazy_tokens,
         may_bail: !options.never_bail,
         give_up_after: options.give_up_after,
-        heavy_first: heavy_first(block, threads - 1),
+        heavy_first: heavy_first(block, threads),
+        heavy_taken: CachePadded::new(AtomicUsize::new(0)),
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
@@ -384,21 +385,24 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         .then_some(Fallback::HotSender)
 }
 
-/// The transactions the helpers start with, out of order: the heaviest,
-/// by gas limit, that hold a twentieth of the block's gas limits or more.
-/// Transactions run in block order, so a heavy one near the end starts
-/// late, and the other threads wait idle while it finishes (mainnet
-/// 19929064: one call, a sixth of the block's gas limits, at index 91 of
-/// 103). Started first, it runs beside the rest; where a transaction below
-/// changes what it read, validation runs it again, as any other.
-fn heavy_first(block: &Block, helpers: usize) -> Vec<TxIdx> {
+/// The transactions the helpers take first, out of order, heaviest first:
+/// those holding a fortieth of the block's gas limits or more. Transactions
+/// run in block order, so a heavy one near the end starts late and the
+/// other threads idle while it finishes (mainnet 19929064: a call holding a
+/// sixth of the gas limits at index 91 of 103; 19426587: its last call is
+/// half its time); one sender's heavy calls, taken together, run in nonce
+/// order on one thread instead of waiting on each other across threads
+/// (9069000 ends with seven). Where a transaction below changes what one
+/// read, validation runs it again, as any other. The first `threads`
+/// transactions are left out: in order, they start at once anyway.
+fn heavy_first(block: &Block, threads: usize) -> Vec<TxIdx> {
     let txs = &block.transactions;
     let total: u128 = txs.iter().map(|tx| u128::from(tx.gas_limit)).sum();
-    let mut heavy: Vec<TxIdx> = (0..txs.len())
-        .filter(|&i| 20 * u128::from(txs[i].gas_limit) >= total)
+    let mut heavy: Vec<TxIdx> = (threads.min(txs.len())..txs.len())
+        .filter(|&i| 40 * u128::from(txs[i].gas_limit) >= total)
         .collect();
+    // Stable: equal limits (one sender's calls) stay in block order.
     heavy.sort_by_key(|&i| std::cmp::Reverse(txs[i].gas_limit));
-    heavy.truncate(helpers);
     heavy
 }
 
@@ -409,8 +413,9 @@ struct Shared<'a> {
     lazy_tokens: &'a [LazyToken],
     may_bail: bool,
     give_up_after: Option<u64>,
-    /// Helper `t` starts with transaction `heavy_first[t - 1]`.
+    /// What the helpers take before asking the scheduler, in order.
     heavy_first: Vec<TxIdx>,
+    heavy_taken: CachePadded<AtomicUsize>,
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
@@ -494,13 +499,23 @@ impl Shared<'_> {
 
     fn work(&self, worker: usize, counts: &mut Counts, executed: &mut Vec<TxIdx>) {
         let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
-        let mut task = worker
-            .checked_sub(1)
-            .and_then(|helper| self.heavy_first.get(helper))
-            .and_then(|&tx| self.scheduler.execute_ahead(tx));
+        let mut task = None;
+        // Worker 0 keeps to block order from the first transaction.
+        let heavy = |task: Option<Task>| {
+            task.or_else(|| {
+                let taken = &self.heavy_taken;
+                if worker == 0 || taken.load(Ordering::Relaxed) >= self.heavy_first.len() {
+                    return None;
+                }
+                let tx = *self
+                    .heavy_first
+                    .get(taken.fetch_add(1, Ordering::Relaxed))?;
+                self.scheduler.execute_ahead(tx)
+            })
+        };
         let mut idle = 0u32;
         while !self.scheduler.done() {
-            task = match task.take().or_else(|| self.scheduler.next_task()) {
+            task = match heavy(task.take()).or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
                     executed.push(tx);
