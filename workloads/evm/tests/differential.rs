@@ -452,28 +452,34 @@ fn an_invalid_transaction_is_named() {
     );
 }
 
-/// One sender's chain of contract calls at the end of a block: each call
-/// waits for the one before instead of failing on its nonce, and the chain
-/// is found in the block's last transactions. A failed call
+/// One sender's chain of 32 contract calls.
+fn nonce_chain(sender: Address) -> Vec<TxEnv> {
+    (0..32)
+        .map(|n| {
+            let mut data = word(U256::from(10 + n)).to_vec();
+            data.extend_from_slice(&word(U256::from(1)));
+            tx(sender, n, TxKind::Call(KV), 0, data.into(), 100_000)
+        })
+        .collect()
+}
+
+/// One sender's chain of contract calls at the end of a block, all in
+/// block order: each call waits for the one before instead of failing on
+/// its nonce. A failed call
 /// writes nothing, so the next one read the same stale nonce and failed
 /// too, and each success re-executed the rest of the chain (32 calls ran
 /// 15-20 times each on mainnet block 4370000).
 #[test]
 fn a_nonce_chain_waits_for_its_sender() {
     let mut pre = pre_state(2, false);
-    let a = eoa(0);
-    let chain = 32;
-    let calls = (0..chain)
-        .map(|n| {
-            let mut data = word(U256::from(10 + n)).to_vec();
-            data.extend_from_slice(&word(U256::from(1)));
-            tx(a, n, TxKind::Call(KV), 0, data.into(), 100_000)
-        })
-        .collect();
+    let chain = nonce_chain(eoa(0));
+    let calls = chain.len() as u64;
     let mut block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
-    block.transactions.extend::<Vec<TxEnv>>(calls);
+    block.transactions.extend(chain);
+    // No helper takes the chain as its lane: the threads meet on it.
     let never_bail = gaslab_evm::ParallelOptions {
         never_bail: true,
+        in_block_order: true,
         ..Default::default()
     };
     let seq = execute_sequential(&block, &pre).unwrap();
@@ -482,19 +488,32 @@ fn a_nonce_chain_waits_for_its_sender() {
             gaslab_evm::execute_parallel_with(&block, &pre, threads, &never_bail).unwrap();
         assert_eq!(par.digest(), seq.digest());
         assert!(
-            stats.re_executions() <= chain,
+            stats.re_executions() <= calls,
             "{threads} threads: {stats:?}"
         );
     }
-    // Left to judge, the chain (most of the block's gas, at its end, where
-    // nothing runs beside it) sends the block down the sequential path.
-    let (par, stats) = execute_parallel(&block, &pre, 2).unwrap();
-    assert_eq!(par.digest(), seq.digest());
-    assert_eq!(
-        stats.fallback,
-        Some(gaslab_evm::Fallback::SenderChain),
-        "{stats:?}"
-    );
+}
+
+/// The same chain at the end of a block (most of its gas) is a helper's
+/// lane: run in order beside the transactions before it, each call once or
+/// about, where block order left nothing to run beside it (4370000).
+#[test]
+fn a_nonce_chain_at_the_end_is_a_helpers_lane() {
+    let mut pre = pre_state(2, false);
+    let chain = nonce_chain(eoa(0));
+    let calls = chain.len() as u64;
+    let mut block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
+    block.transactions.extend(chain);
+    let seq = execute_sequential(&block, &pre).unwrap();
+    for threads in [2, 4] {
+        let (par, stats) = execute_parallel(&block, &pre, threads).unwrap();
+        assert_eq!(par.digest(), seq.digest());
+        assert_eq!(stats.fallback, None, "{stats:?}");
+        assert!(
+            stats.re_executions() <= calls / 4,
+            "{threads} threads: {stats:?}"
+        );
+    }
 }
 
 /// A helper starts with the block's heaviest transaction, out of order: at

@@ -15,6 +15,7 @@ mod fold;
 mod headroom;
 mod helpers;
 mod keccak_memo;
+mod lanes;
 mod lazy;
 mod memory;
 mod scheduler;
@@ -30,7 +31,7 @@ use revm::context::{CfgEnv, TxEnv};
 use revm::primitives::{Address, B256, U256};
 use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use vm::{Mode, TxExecutor, TxOutcome, Wait};
 
@@ -42,8 +43,7 @@ pub const MIN_PARALLEL_TXS: usize = 32;
 /// the top of a block (a searcher's bundle on one pool) is outgrown by the
 /// independent ones after it, where a dependent chain keeps re-executing.
 const BAIL_WINDOW: u64 = 64;
-/// The first (and the last) transactions looked at for one sender's nonce
-/// chain.
+/// The first transactions looked at for one sender's nonce chain.
 const CHAIN_WINDOW: usize = 64;
 
 /// Why a block ran on the sequential path instead.
@@ -156,6 +156,9 @@ pub struct ParallelOptions {
     /// finish in order as a too-dependent block does: tests exercise that
     /// path at chosen points.
     pub give_up_after: Option<u64>,
+    /// Hand out every transaction in block order, as published Block-STM
+    /// does: no helper takes a lane or the heavy transactions first.
+    pub in_block_order: bool,
 }
 
 /// Executes `block` on `threads` threads; the output equals
@@ -221,8 +224,10 @@ pub fn execute_parallel_with(
         lazy_tokens: &options.lazy_tokens,
         may_bail: !options.never_bail,
         give_up_after: options.give_up_after,
-        heavy_first: heavy_first(block, threads),
-        heavy_taken: CachePadded::new(AtomicUsize::new(0)),
+        threads,
+        in_block_order: options.in_block_order,
+        helpers_first: OnceLock::new(),
+        helpers_taken: CachePadded::new(AtomicUsize::new(0)),
         mv: &mv,
         scheduler: &scheduler,
         slots: &slots,
@@ -320,20 +325,17 @@ struct EarlyCounts {
 /// (its work takes 1.4-2x the sequential CPU time) and the chain's
 /// re-executions eat at few threads. Such a chain (a mining pool's payouts
 /// from the beneficiary, one sender's contract calls) is looked for among
-/// the first and the last transactions, then weighed by gas limit over the
-/// whole block: a pool's 34 payouts heading a block of swaps are a tenth of
-/// its work, and that block ran 1.5x faster in parallel than the chain rule
-/// let it. A chain at the end is the worse one: transactions run in block
-/// order, so nothing is left to run beside it (mainnet block 4370000 ends
-/// with 32 calls from one sender, three fifths of its gas: 1.02-1.04x, and
-/// 0.78-0.88x while this VM's cores were slow to share). Lazy transfers
-/// bump a sender's nonce without waiting: no chain.
+/// the first transactions, then weighed by gas limit over the whole block:
+/// a pool's 34 payouts heading a block of swaps are a tenth of its work, and
+/// that block ran 1.5x faster in parallel than the chain rule let it. A
+/// chain further on is a helper's lane (see [`lanes::helpers_first`]), run beside
+/// the transactions before it. Lazy transfers bump a sender's nonce without
+/// waiting: no chain.
 fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
     let coinbase = block.context.env.beneficiary;
     let chained = |tx: &TxEnv| !lazy::LazyTransfer::likely(tx, coinbase, pre);
     let txs = &block.transactions;
     let head = &txs[..txs.len().min(CHAIN_WINDOW)];
-    let tail = &txs[txs.len().saturating_sub(CHAIN_WINDOW).max(head.len())..];
     // Per sender in a window: its transactions, and those that chain.
     let senders_of = |window: &[TxEnv]| {
         let mut senders: Vec<(Address, usize, usize)> = Vec::new();
@@ -367,11 +369,7 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         5 * chain >= 2 * total
     };
     let head_senders = senders_of(head);
-    let mut candidates = chains(&head_senders, head.len());
-    if !tail.is_empty() {
-        candidates.extend(chains(&senders_of(tail), tail.len()));
-    }
-    if candidates.iter().any(weighs) {
+    if chains(&head_senders, head.len()).iter().any(weighs) {
         return Some(Fallback::SenderChain);
     }
     let hot = |sender: &Address| {
@@ -385,27 +383,6 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         .then_some(Fallback::HotSender)
 }
 
-/// The transactions the helpers take first, out of order, heaviest first:
-/// those holding a fortieth of the block's gas limits or more. Transactions
-/// run in block order, so a heavy one near the end starts late and the
-/// other threads idle while it finishes (mainnet 19929064: a call holding a
-/// sixth of the gas limits at index 91 of 103; 19426587: its last call is
-/// half its time); one sender's heavy calls, taken together, run in nonce
-/// order on one thread instead of waiting on each other across threads
-/// (9069000 ends with seven). Where a transaction below changes what one
-/// read, validation runs it again, as any other. The first `threads`
-/// transactions are left out: in order, they start at once anyway.
-fn heavy_first(block: &Block, threads: usize) -> Vec<TxIdx> {
-    let txs = &block.transactions;
-    let total: u128 = txs.iter().map(|tx| u128::from(tx.gas_limit)).sum();
-    let mut heavy: Vec<TxIdx> = (threads.min(txs.len())..txs.len())
-        .filter(|&i| 40 * u128::from(txs[i].gas_limit) >= total)
-        .collect();
-    // Stable: equal limits (one sender's calls) stay in block order.
-    heavy.sort_by_key(|&i| std::cmp::Reverse(txs[i].gas_limit));
-    heavy
-}
-
 struct Shared<'a> {
     block: &'a Block,
     pre: &'a PreState,
@@ -413,9 +390,12 @@ struct Shared<'a> {
     lazy_tokens: &'a [LazyToken],
     may_bail: bool,
     give_up_after: Option<u64>,
-    /// What the helpers take before asking the scheduler, in order.
-    heavy_first: Vec<TxIdx>,
-    heavy_taken: CachePadded<AtomicUsize>,
+    threads: usize,
+    in_block_order: bool,
+    /// What the helpers take before asking the scheduler, in order, and
+    /// how many of them were taken.
+    helpers_first: OnceLock<Vec<TxIdx>>,
+    helpers_taken: CachePadded<AtomicUsize>,
     mv: &'a MvMemory<'a>,
     scheduler: &'a Scheduler,
     /// The last incarnation of each transaction.
@@ -500,22 +480,26 @@ impl Shared<'_> {
     fn work(&self, worker: usize, counts: &mut Counts, executed: &mut Vec<TxIdx>) {
         let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
         let mut task = None;
-        // Worker 0 keeps to block order from the first transaction.
-        let heavy = |task: Option<Task>| {
+        // Worker 0 keeps to block order from the first transaction; the
+        // first helper works out what the helpers take first meanwhile.
+        let first = (worker > 0 && !self.in_block_order).then(|| {
+            self.helpers_first
+                .get_or_init(|| lanes::helpers_first(self.block, self.threads))
+        });
+        let first_left = |task: Option<Task>| {
             task.or_else(|| {
-                let taken = &self.heavy_taken;
-                if worker == 0 || taken.load(Ordering::Relaxed) >= self.heavy_first.len() {
+                let first = first?;
+                let taken = &self.helpers_taken;
+                if taken.load(Ordering::Relaxed) >= first.len() {
                     return None;
                 }
-                let tx = *self
-                    .heavy_first
-                    .get(taken.fetch_add(1, Ordering::Relaxed))?;
+                let tx = *first.get(taken.fetch_add(1, Ordering::Relaxed))?;
                 self.scheduler.execute_ahead(tx)
             })
         };
         let mut idle = 0u32;
         while !self.scheduler.done() {
-            task = match heavy(task.take()).or_else(|| self.scheduler.next_task()) {
+            task = match first_left(task.take()).or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
                     executed.push(tx);
