@@ -154,9 +154,9 @@ pub struct ParallelOptions {
     /// would be faster sequentially. Whether it bails depends on timing, so
     /// tests that must exercise the parallel path set this.
     pub never_bail: bool,
-    /// Give up after this many executions whatever the conflicts, and
-    /// finish in order as a too-dependent block does: tests exercise that
-    /// path at chosen points.
+    /// Give up after this many executions whatever the conflicts, as a
+    /// too-dependent block is given up: tests exercise that path at chosen
+    /// points.
     pub give_up_after: Option<u64>,
     /// Hand out every transaction in block order, as published Block-STM
     /// does: no helper takes a lane or the heavy transactions first.
@@ -338,9 +338,9 @@ struct EarlyCounts {
 /// the first transactions, then weighed by gas limit over the whole block:
 /// a pool's 34 payouts heading a block of swaps are a tenth of its work, and
 /// that block ran 1.5x faster in parallel than the chain rule let it. A
-/// chain further on is a helper's lane (see [`lanes::helpers_first`]), run beside
-/// the transactions before it. Lazy transfers bump a sender's nonce without
-/// waiting: no chain.
+/// chain further on is a helper's lane (see [`lanes::helpers_first`]), run
+/// beside the transactions before it. Lazy transfers bump a sender's nonce
+/// without waiting: no chain.
 fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
     let coinbase = block.context.env.beneficiary;
     let chained = |tx: &TxEnv| !lazy::LazyTransfer::likely(tx, coinbase, pre);
