@@ -114,6 +114,13 @@ fn context(spec: SpecId) -> BlockContext {
     }
 }
 
+/// Calldata for `KV`: add `amount` to slot `slot`.
+fn kv_add(slot: u64, amount: u64) -> Bytes {
+    [word(U256::from(slot)), word(U256::from(amount))]
+        .concat()
+        .into()
+}
+
 fn word(v: U256) -> [u8; 32] {
     v.to_be_bytes::<32>()
 }
@@ -145,9 +152,8 @@ fn random_block(rng: &mut ChaCha8Rng, txs: usize) -> (Block, PreState) {
         let (kind, value, data, gas_limit) = match rng.random_range(0..20) {
             0..=7 => (TxKind::Call(target(rng)), value, Bytes::new(), 21_000),
             8..=9 => {
-                let mut d = word(U256::from(rng.random_range(0..4u64))).to_vec();
-                d.extend(word(U256::from(rng.random_range(1..1000u64))));
-                (TxKind::Call(KV), U256::ZERO, d.into(), 100_000)
+                let d = kv_add(rng.random_range(0..4u64), rng.random_range(1..1000u64));
+                (TxKind::Call(KV), U256::ZERO, d, 100_000)
             }
             10 => (
                 TxKind::Call(COINBASE_READER),
@@ -455,12 +461,19 @@ fn an_invalid_transaction_is_named() {
 /// One sender's chain of 32 contract calls.
 fn nonce_chain(sender: Address) -> Vec<TxEnv> {
     (0..32)
-        .map(|n| {
-            let mut data = word(U256::from(10 + n)).to_vec();
-            data.extend_from_slice(&word(U256::from(1)));
-            tx(sender, n, TxKind::Call(KV), 0, data.into(), 100_000)
-        })
+        .map(|n| tx(sender, n, TxKind::Call(KV), 0, kv_add(10 + n, 1), 100_000))
         .collect()
+}
+
+/// Independent transfers, then one sender's chain of 32 calls (most of the
+/// block's gas), and the number of calls.
+fn chain_at_the_end() -> (Block, PreState, u64) {
+    let mut pre = pre_state(2, false);
+    let chain = nonce_chain(eoa(0));
+    let calls = chain.len() as u64;
+    let mut block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
+    block.transactions.extend(chain);
+    (block, pre, calls)
 }
 
 /// One sender's chain of contract calls at the end of a block, all in
@@ -471,11 +484,7 @@ fn nonce_chain(sender: Address) -> Vec<TxEnv> {
 /// 15-20 times each on mainnet block 4370000).
 #[test]
 fn a_nonce_chain_waits_for_its_sender() {
-    let mut pre = pre_state(2, false);
-    let chain = nonce_chain(eoa(0));
-    let calls = chain.len() as u64;
-    let mut block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
-    block.transactions.extend(chain);
+    let (block, pre, calls) = chain_at_the_end();
     // No helper takes the chain as its lane: the threads meet on it.
     let never_bail = gaslab_evm::ParallelOptions {
         never_bail: true,
@@ -499,11 +508,7 @@ fn a_nonce_chain_waits_for_its_sender() {
 /// about, where block order left nothing to run beside it (4370000).
 #[test]
 fn a_nonce_chain_at_the_end_is_a_helpers_lane() {
-    let mut pre = pre_state(2, false);
-    let chain = nonce_chain(eoa(0));
-    let calls = chain.len() as u64;
-    let mut block = padded(SpecId::CANCUN, Vec::new(), &mut pre);
-    block.transactions.extend(chain);
+    let (block, pre, calls) = chain_at_the_end();
     let seq = execute_sequential(&block, &pre).unwrap();
     for threads in [2, 4] {
         let (par, stats) = execute_parallel(&block, &pre, threads).unwrap();
@@ -523,16 +528,8 @@ fn a_nonce_chain_at_the_end_is_a_helpers_lane() {
 fn a_heavy_transaction_run_first_still_sees_those_below() {
     let mut pre = pre_state(4, false);
     let add = |sender: usize, nonce: u64, gas_limit: u64| {
-        let mut data = word(U256::from(7)).to_vec();
-        data.extend_from_slice(&word(U256::from(1 + sender)));
-        tx(
-            eoa(sender),
-            nonce,
-            TxKind::Call(KV),
-            0,
-            data.into(),
-            gas_limit,
-        )
+        let data = kv_add(7, 1 + sender as u64);
+        tx(eoa(sender), nonce, TxKind::Call(KV), 0, data, gas_limit)
     };
     let calls = (0..3).map(|i| add(i, 0, 100_000)).collect();
     let mut block = padded(SpecId::CANCUN, calls, &mut pre);

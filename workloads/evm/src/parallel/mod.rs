@@ -452,10 +452,7 @@ impl Shared<'_> {
         let mut executions = 0;
         for tx in 0..self.slots.len() {
             let mut slot = self.slots[tx].lock().unwrap();
-            let valid = self.scheduler.executed(tx)
-                && slot
-                    .as_ref()
-                    .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
+            let valid = self.scheduler.executed(tx) && self.reads_hold(tx, slot.as_ref());
             if valid {
                 continue;
             }
@@ -577,12 +574,15 @@ impl Shared<'_> {
         self.scheduler.finish_execution(tx, incarnation, wrote_new)
     }
 
+    /// Whether `tx`'s last incarnation would still read what it read.
+    fn reads_hold(&self, tx: TxIdx, outcome: Option<&TxOutcome>) -> bool {
+        outcome.is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)))
+    }
+
     fn validate(&self, counts: &mut Counts, tx: usize, incarnation: usize) -> Option<Task> {
         counts.validations += 1;
         let slot = self.slots[tx].lock().unwrap();
-        let valid = slot
-            .as_ref()
-            .is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)));
+        let valid = self.reads_hold(tx, slot.as_ref());
         let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
         if aborted {
             counts.conflicts += 1;
