@@ -6,7 +6,7 @@
 //! are gathered at barriers and shared out among the threads, each account
 //! finished by one. Small blocks fold on the calling thread alone.
 
-use super::memory::{AccountFinal, Basic, Finals, MvMemory};
+use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd};
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
@@ -187,11 +187,18 @@ impl<'a> Fold<'a> {
             }
             let reset = heads[i].reset;
             for slot in group {
+                let versions = match &slot.end {
+                    SlotEnd::Changed(value) => {
+                        resolved.push((i as u32, slot.slot, *value));
+                        continue;
+                    }
+                    SlotEnd::Versions(versions) => versions,
+                };
                 let mut pre_value = None;
                 let mut pre = || {
                     *pre_value.get_or_insert_with(|| self.pre.storage_slot(&address, &slot.slot))
                 };
-                let value = slot.versions.resolve(reset, &mut pre);
+                let value = versions.resolve(reset, &mut pre);
                 // Once wiped, a slot's base is zero.
                 let base = if reset.is_some() { U256::ZERO } else { pre() };
                 if value != base {
@@ -259,11 +266,5 @@ impl<'a> Fold<'a> {
 fn receipt(slot: &Slot) -> Option<Receipt> {
     let mut slot = slot.lock().unwrap();
     let outcome = slot.as_mut().expect("every transaction executed");
-    let result = std::mem::replace(&mut outcome.result, Err(String::new())).ok()?;
-    Some(Receipt {
-        success: result.is_success(),
-        gas_used: result.tx_gas_used(),
-        cumulative_gas_used: 0,
-        logs: result.into_logs(),
-    })
+    std::mem::replace(&mut outcome.result, Err(String::new())).ok()
 }

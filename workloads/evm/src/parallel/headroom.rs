@@ -49,7 +49,7 @@ pub fn dependency_headroom(
             .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;
         mv.record(index, &[], &outcome.writes);
         mv.record_fee(index, outcome.fee);
-        let gas = result.tx_gas_used();
+        let gas = result.gas_used;
         let start = outcome
             .writers
             .iter()

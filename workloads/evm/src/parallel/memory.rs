@@ -287,6 +287,26 @@ impl SlotVersions {
     }
 }
 
+/// A slot's value after a block that wiped no storage: its last full value
+/// (or `pre`) with the lazy updates above it applied in order, as
+/// [`SlotVersions::resolve`] would with no wipe.
+fn final_storage(versions: &[(TxIdx, Entry)], pre: U256) -> U256 {
+    let full = versions
+        .iter()
+        .rposition(|(_, e)| matches!(e, Entry::Data(Value::Storage(_))));
+    let (base, above) = match full {
+        Some(i) => match &versions[i].1 {
+            Entry::Data(Value::Storage(v)) => (*v, &versions[i + 1..]),
+            _ => unreachable!("found as a full value"),
+        },
+        None => (pre, versions),
+    };
+    above.iter().fold(base, |v, (_, e)| match e {
+        Entry::Data(Value::StorageDelta { add, sub }) => (v + add).saturating_sub(*sub),
+        _ => unreachable!("only storage values live at Storage, and no estimates remain"),
+    })
+}
+
 /// An account's last word at the end of the block, its storage apart.
 #[derive(Debug, Clone)]
 pub(crate) struct AccountFinal {
@@ -323,12 +343,21 @@ impl AccountFinal {
     }
 }
 
-/// A storage slot's versions at the end of the block.
+/// A storage slot at the end of the block.
 #[derive(Debug, Clone)]
 pub(crate) struct SlotFinal {
     pub address: Address,
     pub slot: U256,
-    pub versions: SlotVersions,
+    pub end: SlotEnd,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum SlotEnd {
+    /// Its value after the block, which differs from the pre-state's: no
+    /// storage was wiped in the block, so nothing else decides it.
+    Changed(U256),
+    /// Its versions, resolved once its account's last wipe is known.
+    Versions(SlotVersions),
 }
 
 /// The last word of a set of shards: accounts and slots apart, because an
@@ -356,6 +385,8 @@ const MAX_SHARDS: usize = 256;
 struct Shard {
     index: HashTable<u32>,
     entries: Vec<(Location, Versions)>,
+    /// How many of `entries` are storage slots: the fold sizes its lists.
+    slots: usize,
     hasher: DefaultHashBuilder,
 }
 
@@ -364,6 +395,7 @@ impl Shard {
         Self {
             index: HashTable::with_capacity(locations),
             entries: Vec::with_capacity(locations),
+            slots: 0,
             hasher: DefaultHashBuilder::default(),
         }
     }
@@ -397,6 +429,7 @@ impl Shard {
             hash_table::Entry::Occupied(o) => self.entries[*o.get() as usize].1.insert(tx, entry),
             hash_table::Entry::Vacant(v) => {
                 v.insert(self.entries.len() as u32);
+                self.slots += usize::from(matches!(loc, Location::Storage(..)));
                 self.entries.push((loc, Versions::One((tx, entry))));
             }
         }
@@ -705,28 +738,37 @@ impl<'a> MvMemory<'a> {
         Ok((deltas.apply(base), from_pre))
     }
 
-    pub(crate) fn read_code(
+    /// `take` is given the code hash and the code where there is one, and
+    /// makes what the caller keeps of them.
+    pub(crate) fn read_code<C>(
         &self,
         tx: TxIdx,
         address: Address,
         writers: Option<&mut Vec<TxIdx>>,
-    ) -> Result<((B256, Option<Bytecode>), bool), Blocked> {
+        take: impl FnOnce(B256, Option<&Bytecode>) -> C,
+    ) -> Result<((B256, C), bool), Blocked> {
         let loc = Location::Code(address);
+        let mut take = Some(take);
+        let mut taken = |hash: B256, code: Option<&Bytecode>| {
+            (hash, take.take().expect("taken once")(hash, code))
+        };
         let written = self.below(&loc, tx, |versions| match versions.last() {
             None => Ok(None),
             Some((w, Entry::Estimate)) => Err(Blocked(*w)),
-            Some((w, Entry::Data(Value::Code(hash, code)))) => Ok(Some((*w, *hash, code.clone()))),
+            Some((w, Entry::Data(Value::Code(hash, code)))) => {
+                Ok(Some((*w, taken(*hash, code.as_ref()))))
+            }
             Some(_) => unreachable!("only code lives at Code"),
         })?;
-        if let Some((w, hash, code)) = written {
+        if let Some((w, code)) = written {
             if let Some(ws) = writers {
                 ws.push(w);
             }
-            return Ok(((hash, code), false));
+            return Ok((code, false));
         }
         let code = match self.pre.account(&address) {
-            Some(a) => (a.code_hash, a.code.clone()),
-            None => (KECCAK_EMPTY, None),
+            Some(a) => taken(a.code_hash, a.code.as_ref()),
+            None => taken(KECCAK_EMPTY, None),
         };
         Ok((code, true))
     }
@@ -794,8 +836,8 @@ impl<'a> MvMemory<'a> {
                 .read_basic(tx, a, None)
                 .is_ok_and(|(now, _)| now == *seen),
             (Location::Code(a), ReadValue::Code(seen)) => self
-                .read_code(tx, a, None)
-                .is_ok_and(|((now, _), _)| now == *seen),
+                .read_code(tx, a, None, |_, _| ())
+                .is_ok_and(|((now, ()), _)| now == *seen),
             (Location::Storage(a, s), seen) => self
                 .read_storage(tx, a, s, None)
                 .is_ok_and(|(now, _, _)| seen.storage_condition(now)),
@@ -822,11 +864,17 @@ impl<'a> MvMemory<'a> {
         let coinbase_shard = shard_of(&Location::Basic(self.coinbase), self.shards.len());
         // Sized once (an upper bound: every location, and a beneficiary paid
         // only in fees): growing would copy and fault it in again.
-        let locations: usize = mine().map(|(_, s)| s.lock().unwrap().len()).sum();
+        let (locations, slots) = mine().fold((0, 0), |(all, slots), (_, s)| {
+            let s = s.lock().unwrap();
+            (all + s.len(), slots + s.slots)
+        });
         let mut finals = Finals {
-            accounts: Vec::with_capacity(locations + 1),
-            slots: Vec::new(),
+            accounts: Vec::with_capacity(locations - slots + 1),
+            slots: Vec::with_capacity(slots),
         };
+        // Every transaction is final: a wipe recorded is one the block made
+        // (or one re-executed away, which only costs the slow path).
+        let wiped = self.wiped.load(Ordering::SeqCst);
         for (index, shard) in mine() {
             let shard = std::mem::take(&mut *shard.lock().unwrap());
             // Code and wipes first (rare: creations and self-destructs), so
@@ -850,15 +898,22 @@ impl<'a> MvMemory<'a> {
                             extra.entry(address).or_default().1 = Some(writer);
                         }
                     }
+                    Location::Storage(address, slot) if !wiped => {
+                        // Most blocks: resolved here, with no list of the
+                        // lazy updates (an allocation per token balance).
+                        let before = self.pre.storage_slot(&address, &slot);
+                        let after = final_storage(versions.all(), before);
+                        if after != before {
+                            let end = SlotEnd::Changed(after);
+                            finals.slots.push(SlotFinal { address, slot, end });
+                        }
+                    }
                     Location::Storage(address, slot) => {
                         let found = SlotVersions::walk(versions.all(), None, |_| {})
                             .unwrap_or_else(|_| unreachable!("no estimates remain"));
                         if found.full.is_some() || !found.deltas.is_empty() {
-                            finals.slots.push(SlotFinal {
-                                address,
-                                slot,
-                                versions: found,
-                            });
+                            let end = SlotEnd::Versions(found);
+                            finals.slots.push(SlotFinal { address, slot, end });
                         }
                     }
                 }
@@ -961,6 +1016,36 @@ mod tests {
                 let loc = Location::Storage(Address::with_last_byte(i % 7), U256::from(i));
                 assert_eq!(set.contains(&loc), i < n, "{n} writes, slot {i}");
             }
+        }
+    }
+
+    #[test]
+    fn a_slot_resolved_in_one_pass_matches_its_resolved_versions() {
+        let pre = U256::from(1_000u64);
+        let full = |v: u64| Entry::Data(Value::Storage(U256::from(v)));
+        let delta = |add: u64, sub: u64| {
+            Entry::Data(Value::StorageDelta {
+                add: U256::from(add),
+                sub: U256::from(sub),
+            })
+        };
+        let cases: Vec<Vec<Entry>> = vec![
+            vec![full(5)],
+            vec![delta(7, 0)],
+            vec![delta(0, 2_000), delta(3, 0)],
+            vec![delta(10, 1), full(50), delta(5, 0), delta(0, 20)],
+            vec![full(50), delta(5, 0), full(9), delta(1, 0)],
+            vec![delta(1, 1), delta(2, 0), full(4)],
+        ];
+        for (i, entries) in cases.into_iter().enumerate() {
+            let versions: Vec<(TxIdx, Entry)> = entries
+                .into_iter()
+                .enumerate()
+                .map(|(w, e)| (3 * w + 1, e))
+                .collect();
+            let walked = SlotVersions::walk(&versions, None, |_| {}).unwrap();
+            let expected = walked.resolve(None, || pre);
+            assert_eq!(final_storage(&versions, pre), expected, "case {i}");
         }
     }
 }

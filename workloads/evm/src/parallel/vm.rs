@@ -9,10 +9,11 @@
 use super::keccak_memo::{self, KeccakMemo};
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
+use crate::output::Receipt;
 use crate::prestate::account_info;
 use crate::{Block, LazyToken, PreState};
 use revm::bytecode::Bytecode;
-use revm::context::result::{EVMError, ExecutionResult, HaltReason};
+use revm::context::result::{EVMError, HaltReason};
 use revm::context::Context;
 use revm::context::{Cfg, CfgEnv, ContextSetters, ContextTr, Transaction, TxEnv};
 use revm::database_interface::{DBErrorMarker, Database, DatabaseRef};
@@ -72,7 +73,7 @@ impl<'a> MvDb<'a> {
     pub(super) fn code(&mut self, address: Address) -> Result<(B256, Option<Bytecode>), MvError> {
         let mv = self.mv;
         let ((hash, code), from_pre) = mv
-            .read_code(self.tx, address, self.writers())
+            .read_code(self.tx, address, self.writers(), |_, code| code.cloned())
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
         self.record(Location::Code(address), ReadValue::Code(hash), from_pre);
         Ok((hash, code))
@@ -286,8 +287,10 @@ impl<'a> Handler for DeferredReward<'a> {
 
 /// What one incarnation of a transaction did.
 pub(crate) struct TxOutcome {
-    /// Err: revm refused the transaction (maybe only because of a stale read).
-    pub result: Result<ExecutionResult, String>,
+    /// Its receipt (cumulative gas filled in by the fold), made on the
+    /// thread that ran it, which frees its return data there. Err: revm
+    /// refused the transaction (maybe only because of a stale read).
+    pub result: Result<Receipt, String>,
     pub reads: Vec<Read>,
     pub writes: Vec<(Location, Value)>,
     /// The beneficiary's fee this transaction still owes: kept out of the
@@ -408,7 +411,12 @@ impl<'a> TxExecutor<'a> {
         let run = handler.run(&mut self.evm);
         let state = revm::handler::ExecuteEvm::finalize(&mut self.evm);
         let result = match run {
-            Ok(r) => Ok(r),
+            Ok(r) => Ok(Receipt {
+                success: r.is_success(),
+                gas_used: r.tx_gas_used(),
+                cumulative_gas_used: 0,
+                logs: r.into_logs(),
+            }),
             Err(EVMError::Database(e)) => return Err(e.into()),
             Err(e) => Err(e.to_string()),
         };
