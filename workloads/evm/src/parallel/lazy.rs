@@ -238,7 +238,9 @@ impl LazyTokenTransfer {
             let Location::Storage(address, slot) = *loc else {
                 continue;
             };
-            let (Some(mock), Value::Storage(now)) = (self.mock(address, slot), &*value) else {
+            let (Some(mock), Value::Storage { value: now, .. }) =
+                (self.mock(address, slot), &*value)
+            else {
                 continue;
             };
             *value = if *now >= mock {

@@ -55,7 +55,13 @@ pub(crate) enum Value {
         needs: SenderNeeds,
     },
     Code(B256, Option<Bytecode>),
-    Storage(U256),
+    /// A slot's new value, and what its writer read there first: for the
+    /// slot's lowest writer, the pre-state's value, which the fold then
+    /// need not look up.
+    Storage {
+        value: U256,
+        read: U256,
+    },
     /// A lazy update of a storage slot (a declared token balance).
     StorageDelta {
         add: U256,
@@ -257,8 +263,8 @@ impl SlotVersions {
             seen(*writer);
             match entry {
                 Entry::Estimate => return Err(Blocked(*writer)),
-                Entry::Data(Value::Storage(v)) => {
-                    found.full = Some((*writer, *v));
+                Entry::Data(Value::Storage { value, .. }) => {
+                    found.full = Some((*writer, *value));
                     break;
                 }
                 Entry::Data(Value::StorageDelta { add, sub }) => {
@@ -293,10 +299,10 @@ impl SlotVersions {
 fn final_storage(versions: &[(TxIdx, Entry)], pre: U256) -> U256 {
     let full = versions
         .iter()
-        .rposition(|(_, e)| matches!(e, Entry::Data(Value::Storage(_))));
+        .rposition(|(_, e)| matches!(e, Entry::Data(Value::Storage { .. })));
     let (base, above) = match full {
         Some(i) => match &versions[i].1 {
-            Entry::Data(Value::Storage(v)) => (*v, &versions[i + 1..]),
+            Entry::Data(Value::Storage { value, .. }) => (*value, &versions[i + 1..]),
             _ => unreachable!("found as a full value"),
         },
         None => (pre, versions),
@@ -901,7 +907,12 @@ impl<'a> MvMemory<'a> {
                     Location::Storage(address, slot) if !wiped => {
                         // Most blocks: resolved here, with no list of the
                         // lazy updates (an allocation per token balance).
-                        let before = self.pre.storage_slot(&address, &slot);
+                        let before = match versions.all().first() {
+                            // Every transaction is final and valid: the
+                            // lowest writer read the pre-state's value.
+                            Some((_, Entry::Data(Value::Storage { read, .. }))) => *read,
+                            _ => self.pre.storage_slot(&address, &slot),
+                        };
                         let after = final_storage(versions.all(), before);
                         if after != before {
                             let end = SlotEnd::Changed(after);
@@ -1004,7 +1015,8 @@ mod tests {
             (0..n)
                 .map(|i| {
                     let loc = Location::Storage(Address::with_last_byte(i % 7), U256::from(i));
-                    (loc, Value::Storage(U256::from(i)))
+                    let value = U256::from(i);
+                    (loc, Value::Storage { value, read: value })
                 })
                 .collect()
         };
@@ -1022,7 +1034,12 @@ mod tests {
     #[test]
     fn a_slot_resolved_in_one_pass_matches_its_resolved_versions() {
         let pre = U256::from(1_000u64);
-        let full = |v: u64| Entry::Data(Value::Storage(U256::from(v)));
+        let full = |v: u64| {
+            Entry::Data(Value::Storage {
+                value: U256::from(v),
+                read: pre,
+            })
+        };
         let delta = |add: u64, sub: u64| {
             Entry::Data(Value::StorageDelta {
                 add: U256::from(add),

@@ -539,7 +539,10 @@ fn writes_of(
             if value.is_changed() || (created && !value.present_value.is_zero()) {
                 writes.push((
                     Location::Storage(address, *slot),
-                    Value::Storage(value.present_value),
+                    Value::Storage {
+                        value: value.present_value,
+                        read: value.original_value,
+                    },
                 ));
             }
         }
