@@ -2,16 +2,20 @@
 //! in block order, the checks a lazy sender skipped, and the state diff read
 //! straight from every location's last value. No transaction's state is
 //! committed a second time; each account is finished by the thread whose
-//! shards hold it. Those with changed slots (which live in other shards)
-//! are gathered at barriers and shared out among the threads, each account
-//! finished by one. Small blocks fold on the calling thread alone.
+//! shards hold its balance, code and wipe. Its changed slots live in other
+//! shards (a busy contract is no hot lock), so each thread sends every slot
+//! it meets to the thread that finishes the slot's account, and after one
+//! barrier each finishes its own accounts with their slots: no thread
+//! gathers anything for the others. Small blocks fold on the calling thread
+//! alone.
 
-use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd};
+use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal};
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
+use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, U256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, OnceLock};
 
@@ -27,16 +31,8 @@ pub(super) struct PartFold {
     order: Vec<(u64, u32)>,
 }
 
-/// A changed slot on its way to the part that finishes its account: the
-/// account's index among the storage accounts, the slot, its value.
-type ChangedSlot = (u32, U256, U256);
-
 /// What the fold threads share. The block's own workers fold, each where
-/// its execution ended: no thread is started for it. An account's slots
-/// live in other shards (and so other threads) than the account, so the
-/// accounts with changed slots are gathered at barriers and shared out
-/// among the threads; every other account is finished by the thread that
-/// took it.
+/// its execution ended: no thread is started for it.
 pub(super) struct Fold<'a> {
     block: &'a Block,
     pre: &'a PreState,
@@ -49,15 +45,9 @@ pub(super) struct Fold<'a> {
     coinbase: OnceLock<Basic>,
     barrier: Barrier,
     invalid: AtomicBool,
-    storage_accounts: Mutex<Vec<Address>>,
-    sorted_storage_accounts: OnceLock<Vec<Address>>,
-    /// Final account values of the storage accounts, as the threads met them.
-    held: Mutex<Vec<AccountFinal>>,
-    /// One per storage account, in address order.
-    heads: OnceLock<Vec<AccountFinal>>,
-    /// Per part, the changed slots of the storage accounts it finishes, in
-    /// sorted runs from every part.
-    inboxes: Vec<Mutex<Vec<Vec<ChangedSlot>>>>,
+    /// Per part, the changed slots of the accounts it finishes, a list from
+    /// each part that met some.
+    inboxes: Vec<Mutex<Vec<Vec<SlotFinal>>>>,
 }
 
 impl<'a> Fold<'a> {
@@ -68,7 +58,7 @@ impl<'a> Fold<'a> {
         outcomes: &'a [Slot],
         threads: usize,
     ) -> Self {
-        // Below a few thousand transactions the barriers cost more than
+        // Below a few thousand transactions the barrier costs more than
         // folding on one thread.
         let chunk = outcomes.len().div_ceil(threads.max(1)).max(FOLD_CHUNK_MIN);
         let parts = outcomes.len().div_ceil(chunk).max(1);
@@ -82,10 +72,6 @@ impl<'a> Fold<'a> {
             coinbase: OnceLock::new(),
             barrier: Barrier::new(parts),
             invalid: AtomicBool::new(false),
-            storage_accounts: Mutex::default(),
-            sorted_storage_accounts: OnceLock::new(),
-            held: Mutex::default(),
-            heads: OnceLock::new(),
             inboxes: (0..parts).map(|_| Mutex::default()).collect(),
         }
     }
@@ -124,7 +110,7 @@ impl<'a> Fold<'a> {
     }
 
     /// Part `t` of `parts()`: receipts of its transactions, the accounts of
-    /// its shards.
+    /// its shards with their slots.
     pub(super) fn part(&self, t: usize) -> PartFold {
         let mine = t * self.chunk..((t + 1) * self.chunk).min(self.outcomes.len());
         let receipts = self.outcomes[mine].iter().map(receipt).collect();
@@ -138,105 +124,53 @@ impl<'a> Fold<'a> {
             mut slots,
         } = finals.unwrap_or_default();
 
-        slots.sort_unstable_by(|a, b| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot)));
-        let mine = slots
-            .chunk_by(|a, b| a.address == b.address)
-            .map(|g| g[0].address);
-        self.storage_accounts.lock().unwrap().extend(mine);
-        if self.barrier.wait().is_leader() {
-            let mut all = std::mem::take(&mut *self.storage_accounts.lock().unwrap());
-            all.sort_unstable();
-            all.dedup();
-            self.sorted_storage_accounts.set(all).unwrap();
+        // Every slot to the part that finishes its account, this one too,
+        // in order: one account's may be most of the block's (a token's
+        // balances), and its part then only merges what it is sent.
+        let by_slot =
+            |a: &SlotFinal, b: &SlotFinal| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot));
+        slots.sort_unstable_by(by_slot);
+        let mut outgoing: Vec<Vec<SlotFinal>> = (0..self.parts)
+            .map(|_| Vec::with_capacity(slots.len() / self.parts))
+            .collect();
+        for slot in slots {
+            outgoing[self.mv.part_of(slot.address, self.parts)].push(slot);
+        }
+        for (owner, sent) in outgoing.into_iter().enumerate() {
+            if !sent.is_empty() {
+                self.inboxes[owner].lock().unwrap().push(sent);
+            }
         }
         self.barrier.wait();
-        let storage_accounts = self.sorted_storage_accounts.get().unwrap();
+        let mut slots = std::mem::take(&mut *self.inboxes[t].lock().unwrap()).concat();
+        // A sorted run from each sender: a stable sort merges them.
+        slots.sort_by(by_slot);
+        let runs: Vec<&[SlotFinal]> = slots.chunk_by(|a, b| a.address == b.address).collect();
+        // Where each account's slots are, for its account to take them.
+        let run_of: HashMap<Address, usize, DefaultHashBuilder> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| (run[0].address, i))
+            .collect();
+        let mut taken = vec![false; runs.len()];
 
-        // And this part's share of the storage accounts.
-        let share = storage_accounts.len().div_ceil(self.parts).max(1);
-        let mut changes = Vec::with_capacity(accounts.len() + share);
-        let mut held = Vec::new();
+        let mut changes = Vec::with_capacity(accounts.len() + runs.len());
         for account in accounts {
-            if !storage_accounts.is_empty()
-                && storage_accounts.binary_search(&account.address).is_ok()
-            {
-                held.push(account);
-                continue;
-            }
-            let after = account.after();
-            let reset = account.reset.is_some();
-            if let Some(change) =
-                AccountChange::between(account.before, after, reset, BTreeMap::new())
-            {
-                changes.push((account.address, change));
-            }
-        }
-        self.held.lock().unwrap().extend(held);
-        if self.barrier.wait().is_leader() {
-            self.gather_heads(storage_accounts);
-        }
-        self.barrier.wait();
-        let heads = self.heads.get().unwrap();
-
-        let mut resolved = Vec::new();
-        let mut i = 0;
-        for group in slots.chunk_by(|a, b| a.address == b.address) {
-            let address = group[0].address;
-            while storage_accounts[i] != address {
-                i += 1;
-            }
-            let reset = heads[i].reset;
-            for slot in group {
-                let versions = match &slot.end {
-                    SlotEnd::Changed(value) => {
-                        resolved.push((i as u32, slot.slot, *value));
-                        continue;
-                    }
-                    SlotEnd::Versions(versions) => versions,
-                };
-                let mut pre_value = None;
-                let mut pre = || {
-                    *pre_value.get_or_insert_with(|| self.pre.storage_slot(&address, &slot.slot))
-                };
-                let value = versions.resolve(reset, &mut pre);
-                // Once wiped, a slot's base is zero.
-                let base = if reset.is_some() { U256::ZERO } else { pre() };
-                if value != base {
-                    resolved.push((i as u32, slot.slot, value));
+            let run = match run_of.get(&account.address) {
+                Some(&i) => {
+                    taken[i] = true;
+                    runs[i]
                 }
-            }
+                None => &[],
+            };
+            self.finish_account(&account, run, &mut changes);
         }
-        // Each storage account is finished by one part, from the slots
-        // every part sends it: one thread building them all (a map each,
-        // thousands of pools in a swap block) held up the whole block.
-        for run in resolved.chunk_by(|a, b| a.0 as usize / share == b.0 as usize / share) {
-            let owner = run[0].0 as usize / share;
-            self.inboxes[owner].lock().unwrap().push(run.to_vec());
+        // Accounts whose slots changed and nothing else (a pool's reserves).
+        for (run, _) in runs.iter().zip(&taken).filter(|(_, taken)| !**taken) {
+            let address = run[0].address;
+            let account = AccountFinal::from_pre(address, self.pre.account(&address));
+            self.finish_account(&account, run, &mut changes);
         }
-        self.barrier.wait();
-        let mut mine = std::mem::take(&mut *self.inboxes[t].lock().unwrap()).concat();
-        // Sorted runs, one per part: a stable sort merges them.
-        mine.sort_by_key(|&(i, slot, _)| (i, slot));
-        let mut mine = mine.chunk_by(|a, b| a.0 == b.0).peekable();
-        let first = (t * share).min(heads.len());
-        for (i, head) in heads.iter().enumerate().skip(first).take(share) {
-            let slots = mine
-                .next_if(|run| run[0].0 as usize == i)
-                .unwrap_or_default();
-            let storage = slots
-                .iter()
-                .map(|&(_, slot, value)| (slot, value))
-                .collect();
-            let reset = head.reset.is_some();
-            if let Some(change) = AccountChange::between(head.before, head.after(), reset, storage)
-            {
-                changes.push((head.address, change));
-            }
-        }
-        debug_assert!(
-            mine.next().is_none(),
-            "a storage account's slots were not met"
-        );
         PartFold {
             receipts,
             order: StateDiff::part_order(&changes),
@@ -244,21 +178,37 @@ impl<'a> Fold<'a> {
         }
     }
 
-    /// The storage accounts' own final values: from the thread that met
-    /// each, or the pre-state where the block left the account alone.
-    fn gather_heads(&self, storage_accounts: &[Address]) {
-        let mut held = std::mem::take(&mut *self.held.lock().unwrap());
-        held.sort_unstable_by_key(|a| a.address);
-        let heads = storage_accounts
+    /// Adds `account`'s change, given its changed slots in slot order.
+    fn finish_account(
+        &self,
+        account: &AccountFinal,
+        slots: &[SlotFinal],
+        changes: &mut Vec<(Address, AccountChange)>,
+    ) {
+        let reset = account.reset;
+        let storage: BTreeMap<U256, U256> = slots
             .iter()
-            .map(
-                |address| match held.binary_search_by_key(address, |a| a.address) {
-                    Ok(i) => held[i].clone(),
-                    Err(_) => AccountFinal::from_pre(*address, self.pre.account(address)),
-                },
-            )
+            .filter_map(|slot| {
+                let versions = match &slot.end {
+                    SlotEnd::Changed(value) => return Some((slot.slot, *value)),
+                    SlotEnd::Versions(versions) => versions,
+                };
+                let mut pre_value = None;
+                let mut pre = || {
+                    *pre_value
+                        .get_or_insert_with(|| self.pre.storage_slot(&account.address, &slot.slot))
+                };
+                let value = versions.resolve(reset, &mut pre);
+                // Once wiped, a slot's base is zero.
+                let base = if reset.is_some() { U256::ZERO } else { pre() };
+                (value != base).then_some((slot.slot, value))
+            })
             .collect();
-        self.heads.set(heads).unwrap();
+        if let Some(change) =
+            AccountChange::between(account.before, account.after(), reset.is_some(), storage)
+        {
+            changes.push((account.address, change));
+        }
     }
 }
 

@@ -362,8 +362,9 @@ pub(crate) enum SlotEnd {
     /// Its value after the block, which differs from the pre-state's: no
     /// storage was wiped in the block, so nothing else decides it.
     Changed(U256),
-    /// Its versions, resolved once its account's last wipe is known.
-    Versions(SlotVersions),
+    /// Its versions, resolved once its account's last wipe is known
+    /// (boxed: rare, and the list of slots is sorted).
+    Versions(Box<SlotVersions>),
 }
 
 /// The last word of a set of shards: accounts and slots apart, because an
@@ -851,6 +852,12 @@ impl<'a> MvMemory<'a> {
         }
     }
 
+    /// Which of `parts` folds `address`: the one [`Self::take_finals`]
+    /// gives the shard of its balance (and code and wipe) to.
+    pub(crate) fn part_of(&self, address: Address, parts: usize) -> usize {
+        shard_of(&Location::Basic(address), self.shards.len()) % parts
+    }
+
     /// The beneficiary after the block, fees included: call before any
     /// shard is taken.
     pub(crate) fn final_coinbase(&self) -> Basic {
@@ -923,7 +930,7 @@ impl<'a> MvMemory<'a> {
                         let found = SlotVersions::walk(versions.all(), None, |_| {})
                             .unwrap_or_else(|_| unreachable!("no estimates remain"));
                         if found.full.is_some() || !found.deltas.is_empty() {
-                            let end = SlotEnd::Versions(found);
+                            let end = SlotEnd::Versions(Box::new(found));
                             finals.slots.push(SlotFinal { address, slot, end });
                         }
                     }
