@@ -12,6 +12,7 @@
 //! dependent part way is finished in order from what the threads left (or
 //! run again sequentially, where they left little).
 
+mod code_copies;
 mod fold;
 mod headroom;
 mod helpers;
@@ -214,7 +215,7 @@ pub fn execute_parallel_with(
     // Most transactions write two to four locations (sender, recipient, a
     // slot or two).
     let mv = MvMemory::new(pre, block.context.env.beneficiary, n, 3 * n);
-    let scheduler = Scheduler::new(n);
+    let scheduler = Scheduler::new(n, threads);
     // A line each: neighbouring transactions finish at once on different cores.
     let slots: Vec<Slot> = (0..n).map(|_| Slot::default()).collect();
     let cfg = cfg_of(block);
@@ -501,12 +502,12 @@ impl Shared<'_> {
                     return None;
                 }
                 let tx = *first.get(taken.fetch_add(1, Ordering::Relaxed))?;
-                self.scheduler.execute_ahead(tx)
+                self.scheduler.execute_ahead(worker, tx)
             })
         };
         let mut idle = 0u32;
         while !self.scheduler.done() {
-            task = match first_left(task.take()).or_else(|| self.scheduler.next_task()) {
+            task = match first_left(task.take()).or_else(|| self.scheduler.next_task(worker)) {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
                     executed.push(tx);
@@ -514,7 +515,7 @@ impl Shared<'_> {
                 }
                 Some(Task::Validate(tx, incarnation)) => {
                     idle = 0;
-                    self.validate(counts, tx, incarnation)
+                    self.validate(worker, counts, tx, incarnation)
                 }
                 None => {
                     idle += 1;
@@ -543,7 +544,7 @@ impl Shared<'_> {
                 Ok(outcome) => break outcome,
                 Err(Wait::Estimate(blocker)) => {
                     counts.conflicts += 1;
-                    return if self.scheduler.add_dependency(tx, blocker) {
+                    return if self.scheduler.add_dependency(worker, tx, blocker) {
                         None
                     } else {
                         Some(Task::Execute(tx, incarnation))
@@ -551,7 +552,7 @@ impl Shared<'_> {
                 }
                 Err(Wait::SenderBehind(previous)) => {
                     counts.conflicts += 1;
-                    if self.scheduler.add_dependency(tx, previous) {
+                    if self.scheduler.add_dependency(worker, tx, previous) {
                         return None;
                     }
                     // The previous transaction has run and the nonce is
@@ -571,7 +572,8 @@ impl Shared<'_> {
             (wrote_new, slot.replace(outcome).is_some())
         };
         self.judge(again);
-        self.scheduler.finish_execution(tx, incarnation, wrote_new)
+        self.scheduler
+            .finish_execution(worker, tx, incarnation, wrote_new)
     }
 
     /// Whether `tx`'s last incarnation would still read what it read.
@@ -579,7 +581,13 @@ impl Shared<'_> {
         outcome.is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)))
     }
 
-    fn validate(&self, counts: &mut Counts, tx: usize, incarnation: usize) -> Option<Task> {
+    fn validate(
+        &self,
+        worker: usize,
+        counts: &mut Counts,
+        tx: usize,
+        incarnation: usize,
+    ) -> Option<Task> {
         counts.validations += 1;
         let slot = self.slots[tx].lock().unwrap();
         let valid = self.reads_hold(tx, slot.as_ref());
@@ -591,7 +599,7 @@ impl Shared<'_> {
             }
         }
         drop(slot);
-        self.scheduler.finish_validation(tx, aborted)
+        self.scheduler.finish_validation(worker, tx, aborted)
     }
 
     /// Early in the block, gives up when re-executions waste most of the

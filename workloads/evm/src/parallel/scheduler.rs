@@ -34,7 +34,10 @@ pub(crate) struct Scheduler {
     execution_idx: CachePadded<AtomicUsize>,
     validation_idx: CachePadded<AtomicUsize>,
     decrease_cnt: CachePadded<AtomicUsize>,
-    active_tasks: CachePadded<AtomicUsize>,
+    /// The tasks each worker holds, counted on the worker's own line: one
+    /// count that every worker changed four times a transaction bounced its
+    /// line between all the cores. Only the check for the end adds them up.
+    active: Vec<CachePadded<AtomicUsize>>,
     done: CachePadded<AtomicBool>,
     txs: Vec<CachePadded<TxSlot>>,
 }
@@ -45,13 +48,15 @@ struct TxSlot {
 }
 
 impl Scheduler {
-    pub(crate) fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize, workers: usize) -> Self {
         Self {
             n,
             execution_idx: CachePadded::new(AtomicUsize::new(0)),
             validation_idx: CachePadded::new(AtomicUsize::new(0)),
             decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
-            active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            active: (0..workers)
+                .map(|_| CachePadded::new(AtomicUsize::new(0)))
+                .collect(),
             done: CachePadded::new(AtomicBool::new(n == 0)),
             txs: (0..n)
                 .map(|_| {
@@ -73,9 +78,17 @@ impl Scheduler {
 
     /// Takes `tx` out of order (before the execution index reaches it), if
     /// nobody has yet.
-    pub(crate) fn execute_ahead(&self, tx: TxIdx) -> Option<Task> {
-        self.active_tasks.fetch_add(1, Ordering::SeqCst);
-        self.try_incarnate(tx)
+    pub(crate) fn execute_ahead(&self, worker: usize, tx: TxIdx) -> Option<Task> {
+        self.took_task(worker);
+        self.try_incarnate(worker, tx)
+    }
+
+    fn took_task(&self, worker: usize) {
+        self.active[worker].fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn ended_task(&self, worker: usize) {
+        self.active[worker].fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Stops every worker (used when the executor gives up on a block).
@@ -96,14 +109,14 @@ impl Scheduler {
             .load(Ordering::SeqCst)
             .min(self.validation_idx.load(Ordering::SeqCst))
             >= self.n
-            && self.active_tasks.load(Ordering::SeqCst) == 0
+            && self.active.iter().all(|a| a.load(Ordering::SeqCst) == 0)
             && observed == self.decrease_cnt.load(Ordering::SeqCst)
         {
             self.done.store(true, Ordering::Release);
         }
     }
 
-    fn try_incarnate(&self, tx: TxIdx) -> Option<Task> {
+    fn try_incarnate(&self, worker: usize, tx: TxIdx) -> Option<Task> {
         if tx < self.n {
             let mut s = self.txs[tx].state.lock().unwrap();
             if s.status == Status::ReadyToExecute {
@@ -111,26 +124,26 @@ impl Scheduler {
                 return Some(Task::Execute(tx, s.incarnation));
             }
         }
-        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.ended_task(worker);
         None
     }
 
-    fn next_version_to_execute(&self) -> Option<Task> {
+    fn next_version_to_execute(&self, worker: usize) -> Option<Task> {
         if self.execution_idx.load(Ordering::SeqCst) >= self.n {
             self.check_done();
             return None;
         }
-        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        self.took_task(worker);
         let idx = self.execution_idx.fetch_add(1, Ordering::SeqCst);
-        self.try_incarnate(idx)
+        self.try_incarnate(worker, idx)
     }
 
-    fn next_version_to_validate(&self) -> Option<Task> {
+    fn next_version_to_validate(&self, worker: usize) -> Option<Task> {
         if self.validation_idx.load(Ordering::SeqCst) >= self.n {
             self.check_done();
             return None;
         }
-        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        self.took_task(worker);
         let idx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
         if idx < self.n {
             let s = self.txs[idx].state.lock().unwrap();
@@ -138,22 +151,22 @@ impl Scheduler {
                 return Some(Task::Validate(idx, s.incarnation));
             }
         }
-        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.ended_task(worker);
         None
     }
 
     /// The next task, validations first when they lag behind executions.
-    pub(crate) fn next_task(&self) -> Option<Task> {
+    pub(crate) fn next_task(&self, worker: usize) -> Option<Task> {
         if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
-            self.next_version_to_validate()
+            self.next_version_to_validate(worker)
         } else {
-            self.next_version_to_execute()
+            self.next_version_to_execute(worker)
         }
     }
 
     /// `tx` read an estimate written by `blocker`: park it until `blocker`
     /// has executed again. False if `blocker` already finished (retry now).
-    pub(crate) fn add_dependency(&self, tx: TxIdx, blocker: TxIdx) -> bool {
+    pub(crate) fn add_dependency(&self, worker: usize, tx: TxIdx, blocker: TxIdx) -> bool {
         let mut deps = self.txs[blocker].dependents.lock().unwrap();
         if self.txs[blocker].state.lock().unwrap().status == Status::Executed {
             return false;
@@ -164,7 +177,7 @@ impl Scheduler {
         }
         deps.push(tx);
         drop(deps);
-        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.ended_task(worker);
         true
     }
 
@@ -186,6 +199,7 @@ impl Scheduler {
 
     pub(crate) fn finish_execution(
         &self,
+        worker: usize,
         tx: TxIdx,
         incarnation: usize,
         wrote_new: bool,
@@ -207,7 +221,7 @@ impl Scheduler {
                 return Some(Task::Validate(tx, incarnation));
             }
         }
-        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.ended_task(worker);
         None
     }
 
@@ -221,7 +235,12 @@ impl Scheduler {
         false
     }
 
-    pub(crate) fn finish_validation(&self, tx: TxIdx, aborted: bool) -> Option<Task> {
+    pub(crate) fn finish_validation(
+        &self,
+        worker: usize,
+        tx: TxIdx,
+        aborted: bool,
+    ) -> Option<Task> {
         if aborted {
             self.set_ready(tx);
             self.decrease_validation_idx(tx + 1);
@@ -231,7 +250,7 @@ impl Scheduler {
                 }
             }
         }
-        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        self.ended_task(worker);
         None
     }
 

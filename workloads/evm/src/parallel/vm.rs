@@ -6,6 +6,7 @@
 //! per transaction), and the transfers `lazy` picks run against mock
 //! balances, recording deltas instead of reading balances.
 
+use super::code_copies::CodeCopies;
 use super::keccak_memo::{self, KeccakMemo};
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
@@ -52,6 +53,7 @@ pub(crate) struct MvDb<'a> {
     lazy_token: Option<LazyTokenTransfer>,
     /// The balance slots a lazy token transfer hashed, for the EVM's KECCAK256.
     pub(super) keccak_memo: KeccakMemo,
+    code_copies: CodeCopies,
     reads: Vec<Read>,
     /// Headroom mode: every transaction a read took its value from.
     writers: Option<Vec<TxIdx>>,
@@ -71,9 +73,12 @@ impl<'a> MvDb<'a> {
     }
 
     pub(super) fn code(&mut self, address: Address) -> Result<(B256, Option<Bytecode>), MvError> {
-        let mv = self.mv;
+        let (mv, copies) = (self.mv, &mut self.code_copies);
+        let writers = self.writers.as_mut();
         let ((hash, code), from_pre) = mv
-            .read_code(self.tx, address, self.writers(), |_, code| code.cloned())
+            .read_code(self.tx, address, writers, |hash, code| {
+                code.map(|code| copies.get(hash, code))
+            })
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
         self.record(Location::Code(address), ReadValue::Code(hash), from_pre);
         Ok((hash, code))
@@ -359,6 +364,7 @@ impl<'a> TxExecutor<'a> {
             lazy_codes: Default::default(),
             lazy_token: None,
             keccak_memo: KeccakMemo::default(),
+            code_copies: CodeCopies::default(),
             reads: Vec::new(),
             writers: None,
         };
