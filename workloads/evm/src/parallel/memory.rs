@@ -917,6 +917,10 @@ impl<'a> MvMemory<'a> {
                         let before = match versions.all().first() {
                             // Every transaction is final and valid: the
                             // lowest writer read the pre-state's value.
+                            // This holds while every slot revm did not load
+                            // from us is written as a wipe (a created
+                            // account's, which takes the path below) or as
+                            // a delta (a lazy token's mocked balances).
                             Some((_, Entry::Data(Value::Storage { read, .. }))) => *read,
                             _ => self.pre.storage_slot(&address, &slot),
                         };
