@@ -299,14 +299,13 @@ impl SlotVersions {
 fn final_storage(versions: &[(TxIdx, Entry)], pre: U256) -> U256 {
     let full = versions
         .iter()
-        .rposition(|(_, e)| matches!(e, Entry::Data(Value::Storage { .. })));
-    let (base, above) = match full {
-        Some(i) => match &versions[i].1 {
-            Entry::Data(Value::Storage { value, .. }) => (*value, &versions[i + 1..]),
-            _ => unreachable!("found as a full value"),
-        },
-        None => (pre, versions),
-    };
+        .enumerate()
+        .rev()
+        .find_map(|(i, (_, e))| match e {
+            Entry::Data(Value::Storage { value, .. }) => Some((*value, &versions[i + 1..])),
+            _ => None,
+        });
+    let (base, above) = full.unwrap_or((pre, versions));
     above.iter().fold(base, |v, (_, e)| match e {
         Entry::Data(Value::StorageDelta { add, sub }) => (v + add).saturating_sub(*sub),
         _ => unreachable!("only storage values live at Storage, and no estimates remain"),
@@ -752,18 +751,14 @@ impl<'a> MvMemory<'a> {
         tx: TxIdx,
         address: Address,
         writers: Option<&mut Vec<TxIdx>>,
-        take: impl FnOnce(B256, Option<&Bytecode>) -> C,
+        mut take: impl FnMut(B256, Option<&Bytecode>) -> C,
     ) -> Result<((B256, C), bool), Blocked> {
         let loc = Location::Code(address);
-        let mut take = Some(take);
-        let mut taken = |hash: B256, code: Option<&Bytecode>| {
-            (hash, take.take().expect("taken once")(hash, code))
-        };
         let written = self.below(&loc, tx, |versions| match versions.last() {
             None => Ok(None),
             Some((w, Entry::Estimate)) => Err(Blocked(*w)),
             Some((w, Entry::Data(Value::Code(hash, code)))) => {
-                Ok(Some((*w, taken(*hash, code.as_ref()))))
+                Ok(Some((*w, (*hash, take(*hash, code.as_ref())))))
             }
             Some(_) => unreachable!("only code lives at Code"),
         })?;
@@ -773,11 +768,11 @@ impl<'a> MvMemory<'a> {
             }
             return Ok((code, false));
         }
-        let code = match self.pre.account(&address) {
-            Some(a) => taken(a.code_hash, a.code.as_ref()),
-            None => taken(KECCAK_EMPTY, None),
+        let (hash, code) = match self.pre.account(&address) {
+            Some(a) => (a.code_hash, a.code.as_ref()),
+            None => (KECCAK_EMPTY, None),
         };
-        Ok((code, true))
+        Ok(((hash, take(hash, code)), true))
     }
 
     /// The last wipe of `address`'s storage below `tx`.
