@@ -10,6 +10,7 @@
 //! and summed on read.
 
 use super::lazy::{SenderNeeds, LAZY_LIMIT};
+use super::prefetch;
 use super::vm::SCAN_STEPS;
 use crate::output::Info;
 use crate::PreState;
@@ -437,6 +438,10 @@ impl Shard {
                 v.insert(self.entries.len() as u32);
                 self.slots += usize::from(matches!(loc, Location::Storage(..)));
                 self.entries.push((loc, Versions::One((tx, entry))));
+                // The next new location's lines (reserved for the block).
+                if self.entries.len() < self.entries.capacity() {
+                    prefetch::for_write(self.entries.as_ptr().wrapping_add(self.entries.len()));
+                }
             }
         }
     }
@@ -649,6 +654,11 @@ impl<'a> MvMemory<'a> {
             }
         }
         wrote_new
+    }
+
+    /// Starts fetching the cell `tx`'s fee will be recorded in.
+    pub(crate) fn prefetch_fee(&self, tx: TxIdx) {
+        prefetch::for_write(&*self.fees[tx]);
     }
 
     /// Records the fee `tx` owes; true when it changed and some transaction

@@ -20,6 +20,7 @@ mod keccak_memo;
 mod lanes;
 mod lazy;
 mod memory;
+mod prefetch;
 mod scheduler;
 mod vm;
 
@@ -538,6 +539,8 @@ impl Shared<'_> {
         tx: usize,
         incarnation: usize,
     ) -> Option<Task> {
+        prefetch::for_write(&*self.slots[tx]);
+        self.mv.prefetch_fee(tx);
         let mut wait_on_sender = true;
         let mut outcome = loop {
             match vm.execute(tx, Mode::Optimistic { wait_on_sender }) {
