@@ -187,6 +187,8 @@ impl LazyTokenTransfer {
         // The token's code hashes the same two: it takes them from here.
         db.keccak_memo = [Some(sender_key), Some(recipient_key)];
         let (sender_slot, recipient_slot) = (sender_key.1.into(), recipient_key.1.into());
+        db.prefetch_location(&Location::Storage(token, sender_slot));
+        db.prefetch_location(&Location::Storage(token, recipient_slot));
         let (sender_balance, sender_pre, sender_depth) =
             db.storage_for_condition(token, sender_slot)?;
         let (recipient_balance, recipient_pre, recipient_depth) =

@@ -10,19 +10,19 @@
 //! and summed on read.
 
 use super::lazy::{SenderNeeds, LAZY_LIMIT};
+use super::location_index::LocationIndex;
 use super::prefetch;
 use super::vm::SCAN_STEPS;
 use crate::output::Info;
 use crate::PreState;
 use crossbeam_utils::CachePadded;
-use hashbrown::hash_table::{self, HashTable};
 use revm::bytecode::Bytecode;
 use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 pub(crate) type TxIdx = usize;
@@ -383,67 +383,70 @@ const PRE_LOOKAHEAD: usize = 32;
 const MAX_SHARDS: usize = 256;
 
 /// One shard: locations and their versions in the order first written,
-/// found through an index of 4-byte buckets. Recording a new location
-/// writes one small bucket and appends at the list's warm end, where a map
+/// found through a [`LocationIndex`]. Recording a new location writes one
+/// word of the index and appends at the list's warm end, where a map
 /// holding whole 144-byte entries wrote into a cold bucket of a table as
 /// large as the block's writes: the largest cost of executing a block of
 /// plain transfers in parallel. The fold walks the list in order.
-#[derive(Default)]
 struct Shard {
-    index: HashTable<u32>,
+    index: LocationIndex,
     entries: Vec<(Location, Versions)>,
     /// How many of `entries` are storage slots: the fold sizes its lists.
     slots: usize,
-    hasher: DefaultHashBuilder,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
 }
 
 impl Shard {
     fn with_capacity(locations: usize) -> Self {
         Self {
-            index: HashTable::with_capacity(locations),
+            index: LocationIndex::with_capacity(locations),
             entries: Vec::with_capacity(locations),
             slots: 0,
-            hasher: DefaultHashBuilder::default(),
         }
     }
 
-    fn position(&self, loc: &Location) -> Option<usize> {
-        let entries = &self.entries;
-        self.index
-            .find(self.hasher.hash_one(loc), |&i| {
-                entries[i as usize].0 == *loc
-            })
-            .map(|&i| i as usize)
+    fn position(&self, loc: &Location, hash: u64) -> Option<usize> {
+        self.index.find(hash, |i| self.entries[i].0 == *loc)
     }
 
-    fn get(&self, loc: &Location) -> Option<&Versions> {
-        self.position(loc).map(|i| &self.entries[i].1)
+    fn get(&self, loc: &Location, hash: u64) -> Option<&Versions> {
+        self.position(loc, hash).map(|i| &self.entries[i].1)
     }
 
-    fn get_mut(&mut self, loc: &Location) -> Option<&mut Versions> {
-        self.position(loc).map(|i| &mut self.entries[i].1)
+    fn get_mut(&mut self, loc: &Location, hash: u64) -> Option<&mut Versions> {
+        self.position(loc, hash).map(|i| &mut self.entries[i].1)
     }
 
-    /// Adds `tx`'s version of `loc`, replacing one it had.
-    fn insert(&mut self, loc: Location, tx: TxIdx, entry: Entry) {
-        let entries = &self.entries;
-        let hasher = &self.hasher;
-        match self.index.entry(
-            hasher.hash_one(loc),
-            |&i| entries[i as usize].0 == loc,
-            |&i| hasher.hash_one(entries[i as usize].0),
-        ) {
-            hash_table::Entry::Occupied(o) => self.entries[*o.get() as usize].1.insert(tx, entry),
-            hash_table::Entry::Vacant(v) => {
-                v.insert(self.entries.len() as u32);
-                self.slots += usize::from(matches!(loc, Location::Storage(..)));
-                self.entries.push((loc, Versions::One((tx, entry))));
-                // The next new location's lines (reserved for the block).
-                if self.entries.len() < self.entries.capacity() {
-                    prefetch::for_write(self.entries.as_ptr().wrapping_add(self.entries.len()));
-                }
-            }
+    /// Adds `tx`'s version of `loc`, replacing one it had. True when the
+    /// index grew.
+    fn insert(
+        &mut self,
+        loc: Location,
+        hash: u64,
+        tx: TxIdx,
+        entry: Entry,
+        hasher: &DefaultHashBuilder,
+    ) -> bool {
+        if let Some(i) = self.position(&loc, hash) {
+            self.entries[i].1.insert(tx, entry);
+            return false;
         }
+        let entries = &self.entries;
+        let grew = self
+            .index
+            .insert(hash, entries.len(), |i| hasher.hash_one(entries[i].0));
+        self.slots += usize::from(matches!(loc, Location::Storage(..)));
+        self.entries.push((loc, Versions::One((tx, entry))));
+        // The next new location's lines (reserved for the block).
+        if self.entries.len() < self.entries.capacity() {
+            prefetch::for_write(self.entries.as_ptr().wrapping_add(self.entries.len()));
+        }
+        grew
     }
 
     fn len(&self) -> usize {
@@ -486,10 +489,42 @@ enum Fee {
     Owed(U256),
 }
 
+/// A shard behind its lock, and where its index's words are, which a
+/// thread reads without the lock to prefetch the word a location will take.
+struct ShardCell {
+    shard: Mutex<Shard>,
+    words: AtomicPtr<u32>,
+    mask: AtomicUsize,
+}
+
+impl ShardCell {
+    fn new(shard: Shard) -> Self {
+        let (words, mask) = shard.index.words();
+        Self {
+            shard: Mutex::new(shard),
+            words: AtomicPtr::new(words.cast_mut()),
+            mask: AtomicUsize::new(mask),
+        }
+    }
+
+    /// Call under the lock when the index grew.
+    fn moved(&self, shard: &Shard) {
+        let (words, mask) = shard.index.words();
+        self.words.store(words.cast_mut(), Ordering::Relaxed);
+        self.mask.store(mask, Ordering::Relaxed);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shard> {
+        self.shard.lock().unwrap()
+    }
+}
+
 pub(crate) struct MvMemory<'a> {
     /// A line each: two threads taking neighbouring shards' locks would
     /// otherwise bounce one line between them.
-    shards: Vec<CachePadded<Mutex<Shard>>>,
+    shards: Vec<CachePadded<ShardCell>>,
+    /// Hashes locations for the shards' indexes.
+    hasher: DefaultHashBuilder,
     written: WrittenFilter,
     /// Per transaction, not a delta at the beneficiary's location: every
     /// transaction pays a fee, and one location would serialise them all.
@@ -594,17 +629,28 @@ impl<'a> MvMemory<'a> {
             wiped: AtomicBool::new(false),
             written: WrittenFilter::new(expected_locations),
             shards: (0..shards)
-                .map(|_| CachePadded::new(Mutex::new(Shard::with_capacity(per_shard))))
+                .map(|_| CachePadded::new(ShardCell::new(Shard::with_capacity(per_shard))))
                 .collect(),
+            hasher: DefaultHashBuilder::default(),
             pre,
             new_code: Mutex::default(),
         }
     }
 
-    fn shard(&self, loc: &Location) -> std::sync::MutexGuard<'_, Shard> {
-        self.shards[shard_of(loc, self.shards.len())]
-            .lock()
-            .unwrap()
+    fn cell(&self, loc: &Location) -> &ShardCell {
+        &self.shards[shard_of(loc, self.shards.len())]
+    }
+
+    /// Starts fetching the index word `loc` will be found or written at,
+    /// without the shard's lock: a transaction's sender and recipient,
+    /// asked for before it executes, are in cache when it records them.
+    pub(crate) fn prefetch_location(&self, loc: &Location) {
+        let cell = self.cell(loc);
+        let words = (
+            cell.words.load(Ordering::Relaxed).cast_const(),
+            cell.mask.load(Ordering::Relaxed),
+        );
+        prefetch::for_write(LocationIndex::first_word(words, self.hasher.hash_one(loc)));
     }
 
     /// Runs `f` on the versions of `loc` below `tx` (empty when none).
@@ -612,8 +658,9 @@ impl<'a> MvMemory<'a> {
         if !self.written.may_contain(loc) {
             return f(&[]);
         }
-        let shard = self.shard(loc);
-        f(shard.get(loc).map_or(&[][..], |v| v.below(tx)))
+        let hash = self.hasher.hash_one(loc);
+        let shard = self.cell(loc).lock();
+        f(shard.get(loc, hash).map_or(&[][..], |v| v.below(tx)))
     }
 
     /// Replaces `tx`'s writes: `previous` locations it no longer writes are
@@ -640,14 +687,21 @@ impl<'a> MvMemory<'a> {
                 self.wiped.store(true, Ordering::SeqCst);
             }
             self.written.insert(loc);
-            self.shard(loc).insert(*loc, tx, Entry::Data(value.clone()));
+            let hash = self.hasher.hash_one(loc);
+            let cell = self.cell(loc);
+            let mut shard = cell.lock();
+            if shard.insert(*loc, hash, tx, Entry::Data(value.clone()), &self.hasher) {
+                cell.moved(&shard);
+            }
+            drop(shard);
             wrote_new |= !was_written.contains(loc);
         }
         if !previous.is_empty() {
             let is_written = LocationSet::of(writes, previous.len());
             for (loc, _) in previous {
                 if !is_written.contains(loc) {
-                    if let Some(v) = self.shard(loc).get_mut(loc) {
+                    let hash = self.hasher.hash_one(loc);
+                    if let Some(v) = self.cell(loc).lock().get_mut(loc, hash) {
                         v.remove(tx);
                     }
                 }
@@ -692,7 +746,9 @@ impl<'a> MvMemory<'a> {
     pub(crate) fn mark_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         *self.fees[tx].lock().unwrap() = Fee::Pending;
         for (loc, _) in writes {
-            if let Some(e) = self.shard(loc).get_mut(loc).and_then(|v| v.get_mut(tx)) {
+            let hash = self.hasher.hash_one(loc);
+            let mut shard = self.cell(loc).lock();
+            if let Some(e) = shard.get_mut(loc, hash).and_then(|v| v.get_mut(tx)) {
                 *e = Entry::Estimate;
             }
         }
@@ -883,7 +939,7 @@ impl<'a> MvMemory<'a> {
         // Sized once (an upper bound: every location, and a beneficiary paid
         // only in fees): growing would copy and fault it in again.
         let (locations, slots) = mine().fold((0, 0), |(all, slots), (_, s)| {
-            let s = s.lock().unwrap();
+            let s = s.lock();
             (all + s.len(), slots + s.slots)
         });
         let mut finals = Finals {
@@ -894,7 +950,7 @@ impl<'a> MvMemory<'a> {
         // (or one re-executed away, which only costs the slow path).
         let wiped = self.wiped.load(Ordering::SeqCst);
         for (index, shard) in mine() {
-            let shard = std::mem::take(&mut *shard.lock().unwrap());
+            let shard = std::mem::take(&mut *shard.lock());
             // Code and wipes first (rare: creations and self-destructs), so
             // each account is finished when its balance is met.
             let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>), DefaultHashBuilder> =

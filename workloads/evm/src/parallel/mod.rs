@@ -19,6 +19,7 @@ mod helpers;
 mod keccak_memo;
 mod lanes;
 mod lazy;
+mod location_index;
 mod memory;
 mod prefetch;
 mod scheduler;
@@ -29,9 +30,9 @@ pub use headroom::{dependency_headroom, Headroom};
 use crate::{execute_sequential, Block, BlockOutput, ExecutionError, PreState};
 use crossbeam_utils::CachePadded;
 use fold::{Fold, PartFold};
-use memory::{MvMemory, TxIdx};
+use memory::{Location, MvMemory, TxIdx};
 use revm::context::{CfgEnv, TxEnv};
-use revm::primitives::{Address, B256, U256};
+use revm::primitives::{Address, TxKind, B256, U256};
 use scheduler::{Scheduler, Task};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -541,6 +542,12 @@ impl Shared<'_> {
     ) -> Option<Task> {
         prefetch::for_write(&*self.slots[tx]);
         self.mv.prefetch_fee(tx);
+        // Where its sender's and recipient's balances will be recorded.
+        let env = &self.block.transactions[tx];
+        self.mv.prefetch_location(&Location::Basic(env.caller));
+        if let TxKind::Call(to) = env.kind {
+            self.mv.prefetch_location(&Location::Basic(to));
+        }
         let mut wait_on_sender = true;
         let mut outcome = loop {
             match vm.execute(tx, Mode::Optimistic { wait_on_sender }) {

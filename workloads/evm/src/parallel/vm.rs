@@ -60,6 +60,11 @@ pub(crate) struct MvDb<'a> {
 }
 
 impl<'a> MvDb<'a> {
+    /// See [`MvMemory::prefetch_location`].
+    pub(super) fn prefetch_location(&self, loc: &Location) {
+        self.mv.prefetch_location(loc);
+    }
+
     fn record(&mut self, loc: Location, value: ReadValue, from_pre: bool) {
         self.reads.push(Read {
             loc,
