@@ -9,7 +9,7 @@
 //! gathers anything for the others. Small blocks fold on the calling thread
 //! alone.
 
-use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal};
+use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
@@ -165,11 +165,24 @@ impl<'a> Fold<'a> {
             };
             self.finish_account(&account, run, &mut changes);
         }
-        // Accounts whose slots changed and nothing else (a pool's reserves).
-        for (run, _) in runs.iter().zip(&taken).filter(|(_, taken)| !**taken) {
-            let address = run[0].address;
-            let account = AccountFinal::from_pre(address, self.pre.account(&address));
-            self.finish_account(&account, run, &mut changes);
+        // Accounts whose slots changed and nothing else (a pool's reserves),
+        // a few pre-state lookups before their accounts: lookups with
+        // nothing between them overlap their cache misses.
+        let untaken: Vec<&[SlotFinal]> = runs
+            .iter()
+            .zip(&taken)
+            .filter(|(_, taken)| !**taken)
+            .map(|(run, _)| *run)
+            .collect();
+        for group in untaken.chunks(PRE_LOOKAHEAD) {
+            let mut pres = [None; PRE_LOOKAHEAD];
+            for (run, pre) in group.iter().zip(&mut pres) {
+                *pre = self.pre.account(&run[0].address);
+            }
+            for (run, pre) in group.iter().zip(pres) {
+                let account = AccountFinal::from_pre(run[0].address, pre);
+                self.finish_account(&account, run, &mut changes);
+            }
         }
         PartFold {
             receipts,

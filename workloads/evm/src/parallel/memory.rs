@@ -376,7 +376,7 @@ pub(crate) struct Finals {
 }
 
 /// Accounts whose pre-state the fold looks up before finishing them.
-const PRE_LOOKAHEAD: usize = 32;
+pub(super) const PRE_LOOKAHEAD: usize = 32;
 
 /// Shards for the largest blocks; small blocks get fewer (each is an
 /// allocation, faulted in, before the first transaction runs).
