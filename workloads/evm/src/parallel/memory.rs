@@ -460,7 +460,7 @@ impl Shard {
 /// did) scanned all its old writes for each new one, and the reverse.
 enum LocationSet<'w> {
     Few(&'w [(Location, Value)]),
-    Many(hashbrown::HashSet<Location, DefaultHashBuilder>),
+    Many(std::collections::HashSet<Location, DefaultHashBuilder>),
 }
 
 impl<'w> LocationSet<'w> {
