@@ -87,8 +87,12 @@ impl Scheduler {
         self.active[worker].fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Only `worker` writes its count, so it ends a task with a plain store:
+    /// the check for the end that reads a count not yet lowered only checks
+    /// again, where an atomic change waited for this core's pending writes.
     fn ended_task(&self, worker: usize) {
-        self.active[worker].fetch_sub(1, Ordering::SeqCst);
+        let active = &self.active[worker];
+        active.store(active.load(Ordering::Relaxed) - 1, Ordering::Release);
     }
 
     /// Stops every worker (used when the executor gives up on a block).
