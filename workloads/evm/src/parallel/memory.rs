@@ -5,7 +5,8 @@
 //! Sharded by a cheap mix of the location (no global lock), sized for the
 //! block up front, and a location with one version (most of them) keeps it
 //! inline: recording a write allocates nothing. Each shard keeps its
-//! locations in the order first written, behind an index of small buckets.
+//! locations in the order first written, behind an index of 4-byte words
+//! whose line a worker can prefetch before it takes the shard's lock.
 //! Lazy updates (balances, declared token balances) are stored as deltas
 //! and summed on read.
 
