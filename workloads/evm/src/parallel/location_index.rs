@@ -10,9 +10,12 @@
 const POSITION_BITS: u32 = 24;
 const POSITION_MASK: u32 = (1 << POSITION_BITS) - 1;
 const EMPTY: u32 = 0;
-/// The most locations one shard holds. A block's shards share its writes,
-/// and every write costs gas (at least 100, a warm SSTORE): 16 shards reach
-/// this at 26 gigagas, twenty-six times the largest block the lab builds.
+/// The most locations one shard holds: 16.7 million, about 2.5 GB of
+/// versions in that one shard. A new location costs its writer some two
+/// thousand gas (a cold slot), so even a block whose every write lands in
+/// one shard needs over 30 gigagas of writes to get there, thirty times
+/// the largest block the lab builds. Past it, recording panics, naming
+/// this limit.
 pub(super) const MAX_POSITIONS: usize = POSITION_MASK as usize - 1;
 
 pub(super) struct LocationIndex {
@@ -107,9 +110,10 @@ mod tests {
     use super::*;
 
     /// Hashes that collide in the probe start and in the tag, so lookups
-    /// must walk past words that are not theirs.
+    /// must walk past words that are not theirs, and that start at the
+    /// table's last words, so probes wrap around to its first.
     fn hash(key: u64) -> u64 {
-        (key % 7) | ((key % 3) << 56)
+        (key % 7).wrapping_sub(3) ^ ((key % 3) << 56)
     }
 
     #[test]
@@ -132,7 +136,7 @@ mod tests {
     fn reports_when_its_words_move() {
         let mut index = LocationIndex::with_capacity(12);
         let before = index.words().0;
-        // Room for the twelve it was made for, then one growth.
+        // Room for the twelve it was made for, then growth.
         let grew: Vec<bool> = (0..64)
             .map(|p| index.insert(p, p as usize, |q| q as u64))
             .collect();

@@ -646,6 +646,9 @@ impl<'a> MvMemory<'a> {
     /// without the shard's lock: a transaction's sender and recipient,
     /// asked for before it executes, are in cache when it records them.
     pub(crate) fn prefetch_location(&self, loc: &Location) {
+        if !prefetch::WORKS {
+            return;
+        }
         let cell = self.cell(loc);
         let words = (
             cell.words.load(Ordering::Relaxed).cast_const(),

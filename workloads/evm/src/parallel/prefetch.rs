@@ -4,6 +4,12 @@
 //! and the next lock's atomic waited for it: fetched while the transaction
 //! executes, it is in cache by then.
 
+/// Whether [`for_write`] does anything here: elsewhere the lines are
+/// fetched when written, and working out an address to prefetch is waste.
+pub(super) const WORKS: bool = cfg!(target_arch = "x86_64");
+
+const LINE: usize = 64;
+
 /// Starts fetching, for writing, the lines `value` spans (it may be memory
 /// a `Vec` reserved and has not yet written).
 #[inline]
@@ -12,12 +18,14 @@ pub(super) fn for_write<T>(value: *const T) {
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
         let start = value as *const i8;
-        for line in (0..std::mem::size_of::<T>()).step_by(64) {
+        // From the line `value` starts in to the one it ends in: a value
+        // that straddles lines spans one more than its size says.
+        let offset = start as usize % LINE;
+        for line in (0..offset + std::mem::size_of::<T>().max(1)).step_by(LINE) {
             // SAFETY: a prefetch reads nothing and cannot fault.
-            unsafe { _mm_prefetch::<_MM_HINT_ET0>(start.wrapping_add(line)) };
+            unsafe { _mm_prefetch::<_MM_HINT_ET0>(start.wrapping_sub(offset).wrapping_add(line)) };
         }
     }
-    // Elsewhere the lines are fetched when written.
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
