@@ -69,20 +69,15 @@ impl LocationIndex {
         }
     }
 
-    /// Adds the location at `position` (the next one), not yet in the index;
-    /// `hash_of(p)` gives the hash of the location at `p` when it grows.
-    /// True when it grew (its words moved).
-    pub(super) fn insert(
-        &mut self,
-        hash: u64,
-        position: usize,
-        hash_of: impl Fn(usize) -> u64,
-    ) -> bool {
+    /// Adds the next location of the list (at position `len`), not yet in
+    /// the index; `hash_of(p)` gives the hash of the location at `p` when it
+    /// grows. True when it grew (its words moved).
+    pub(super) fn insert(&mut self, hash: u64, hash_of: impl Fn(usize) -> u64) -> bool {
+        let position = self.len;
         assert!(
             position < MAX_POSITIONS,
             "a shard of the multi-version memory holds at most {MAX_POSITIONS} locations"
         );
-        debug_assert_eq!(position, self.len);
         let grow = 4 * (self.len + 1) > 3 * self.words.len();
         if grow {
             self.words = vec![EMPTY; 2 * self.words.len()].into_boxed_slice();
@@ -120,9 +115,9 @@ mod tests {
     fn finds_every_location_across_growth_and_collisions() {
         let keys: Vec<u64> = (0..1000).map(|k| k * 7919 + 13).collect();
         let mut index = LocationIndex::with_capacity(4);
-        for (p, &k) in keys.iter().enumerate() {
+        for &k in &keys {
             assert_eq!(index.find(hash(k), |q| keys[q] == k), None);
-            index.insert(hash(k), p, |q| hash(keys[q]));
+            index.insert(hash(k), |q| hash(keys[q]));
         }
         for (p, &k) in keys.iter().enumerate() {
             assert_eq!(index.find(hash(k), |q| keys[q] == k), Some(p));
@@ -137,9 +132,7 @@ mod tests {
         let mut index = LocationIndex::with_capacity(12);
         let before = index.words().0;
         // Room for the twelve it was made for, then growth.
-        let grew: Vec<bool> = (0..64)
-            .map(|p| index.insert(p, p as usize, |q| q as u64))
-            .collect();
+        let grew: Vec<bool> = (0..64).map(|p| index.insert(p, |q| q as u64)).collect();
         assert!(grew[..12].iter().all(|g| !g));
         assert!(grew.iter().any(|g| *g), "64 locations outgrow room for 12");
         assert_ne!(index.words().0, before);

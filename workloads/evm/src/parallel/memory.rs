@@ -438,9 +438,7 @@ impl Shard {
             return false;
         }
         let entries = &self.entries;
-        let grew = self
-            .index
-            .insert(hash, entries.len(), |i| hasher.hash_one(entries[i].0));
+        let grew = self.index.insert(hash, |i| hasher.hash_one(entries[i].0));
         self.slots += usize::from(matches!(loc, Location::Storage(..)));
         self.entries.push((loc, Versions::One((tx, entry))));
         // The next new location's lines (reserved for the block).
@@ -642,6 +640,11 @@ impl<'a> MvMemory<'a> {
         &self.shards[shard_of(loc, self.shards.len())]
     }
 
+    /// `loc`'s shard, locked, and `loc`'s hash in its index.
+    fn shard(&self, loc: &Location) -> (std::sync::MutexGuard<'_, Shard>, u64) {
+        (self.cell(loc).lock(), self.hasher.hash_one(loc))
+    }
+
     /// Starts fetching the index word `loc` will be found or written at,
     /// without the shard's lock: a transaction's sender and recipient,
     /// asked for before it executes, are in cache when it records them.
@@ -662,8 +665,7 @@ impl<'a> MvMemory<'a> {
         if !self.written.may_contain(loc) {
             return f(&[]);
         }
-        let hash = self.hasher.hash_one(loc);
-        let shard = self.cell(loc).lock();
+        let (shard, hash) = self.shard(loc);
         f(shard.get(loc, hash).map_or(&[][..], |v| v.below(tx)))
     }
 
@@ -704,8 +706,8 @@ impl<'a> MvMemory<'a> {
             let is_written = LocationSet::of(writes, previous.len());
             for (loc, _) in previous {
                 if !is_written.contains(loc) {
-                    let hash = self.hasher.hash_one(loc);
-                    if let Some(v) = self.cell(loc).lock().get_mut(loc, hash) {
+                    let (mut shard, hash) = self.shard(loc);
+                    if let Some(v) = shard.get_mut(loc, hash) {
                         v.remove(tx);
                     }
                 }
@@ -750,8 +752,7 @@ impl<'a> MvMemory<'a> {
     pub(crate) fn mark_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         *self.fees[tx].lock().unwrap() = Fee::Pending;
         for (loc, _) in writes {
-            let hash = self.hasher.hash_one(loc);
-            let mut shard = self.cell(loc).lock();
+            let (mut shard, hash) = self.shard(loc);
             if let Some(e) = shard.get_mut(loc, hash).and_then(|v| v.get_mut(tx)) {
                 *e = Entry::Estimate;
             }
