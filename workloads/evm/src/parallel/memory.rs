@@ -555,57 +555,91 @@ fn shard_of(loc: &Location, shards: usize) -> usize {
     (mixed >> 56) as usize % shards
 }
 
-/// The locations any transaction has written, as a one-hash Bloom filter.
+/// The locations any transaction has written, as one-hash Bloom filters.
 /// Most reads of a block find nothing written below them; the filter
 /// answers those from a bitmap that stays in cache, where the shard's table
 /// (as large as the block's writes) missed it. A location written after a
 /// reader passed it is a new location for its writer, so the reader is
 /// validated again, and then sees it.
+///
+/// Code and storage wipes, which only a contract's creation or destruction
+/// write, have a bitmap of their own: every call reads its callee's code,
+/// and in the bitmap of balances and slots that word was most often just
+/// written by the other core, a miss for each transfer.
 struct WrittenFilter {
-    bits: Vec<AtomicU64>,
-    shift: u32,
+    often: Bitmap,
+    rarely: Bitmap,
 }
 
 impl WrittenFilter {
     /// About eight bits a location: one reader in ten pays a needless lookup.
     fn new(expected_locations: usize) -> Self {
-        let bits = (expected_locations * 8).next_power_of_two().max(1 << 12);
         Self {
-            bits: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
-            shift: 64 - bits.trailing_zeros(),
+            often: Bitmap::new(expected_locations * 8),
+            rarely: Bitmap::new(expected_locations / 8),
         }
     }
 
-    fn bit(&self, loc: &Location) -> (usize, u64) {
-        let (address, tag) = match loc {
-            Location::Basic(a) => (a, 1),
-            Location::Code(a) => (a, 2),
-            Location::StorageReset(a) => (a, 3),
-            Location::Storage(a, slot) => {
-                (a, slot.as_limbs()[0] ^ slot.as_limbs()[3].rotate_left(32))
-            }
+    fn bit(&self, loc: &Location) -> (&Bitmap, u64) {
+        let (address, tag, bitmap) = match loc {
+            Location::Basic(a) => (a, 1, &self.often),
+            Location::Code(a) => (a, 2, &self.rarely),
+            Location::StorageReset(a) => (a, 3, &self.rarely),
+            Location::Storage(a, slot) => (
+                a,
+                slot.as_limbs()[0] ^ slot.as_limbs()[3].rotate_left(32),
+                &self.often,
+            ),
         };
         let high = u64::from_le_bytes(address.0[..8].try_into().unwrap());
         let low = u64::from_le_bytes(address.0[12..20].try_into().unwrap());
         let mixed = (low ^ high.rotate_left(17) ^ tag.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let index = (mixed >> self.shift) as usize;
-        (index / 64, 1 << (index % 64))
+        (bitmap, mixed)
     }
 
     /// Call before the location's version is stored.
     fn insert(&self, loc: &Location) {
-        let (word, mask) = self.bit(loc);
+        let (bitmap, mixed) = self.bit(loc);
+        let (word, mask) = bitmap.at(mixed);
         // Bits only ever get set: a hot location (one sender's every
         // transfer) reads its bit instead of writing its cache line each time.
-        if self.bits[word].load(Ordering::Acquire) & mask == 0 {
-            self.bits[word].fetch_or(mask, Ordering::Release);
+        if word.load(Ordering::Acquire) & mask == 0 {
+            word.fetch_or(mask, Ordering::Release);
         }
     }
 
     fn may_contain(&self, loc: &Location) -> bool {
-        let (word, mask) = self.bit(loc);
-        self.bits[word].load(Ordering::Acquire) & mask != 0
+        let (bitmap, mixed) = self.bit(loc);
+        let (word, mask) = bitmap.at(mixed);
+        word.load(Ordering::Acquire) & mask != 0
+    }
+
+    /// Starts fetching the word `loc` will be set in.
+    fn prefetch(&self, loc: &Location) {
+        let (bitmap, mixed) = self.bit(loc);
+        prefetch::for_write(bitmap.at(mixed).0);
+    }
+}
+
+struct Bitmap {
+    words: Vec<AtomicU64>,
+    shift: u32,
+}
+
+impl Bitmap {
+    fn new(bits: usize) -> Self {
+        let bits = bits.next_power_of_two().max(1 << 12);
+        Self {
+            words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
+            shift: 64 - bits.trailing_zeros(),
+        }
+    }
+
+    /// The word and bit of a mixed hash (its top bits pick them).
+    fn at(&self, mixed: u64) -> (&AtomicU64, u64) {
+        let index = (mixed >> self.shift) as usize;
+        (&self.words[index / 64], 1 << (index % 64))
     }
 }
 
@@ -645,14 +679,17 @@ impl<'a> MvMemory<'a> {
         (self.cell(loc).lock(), self.hasher.hash_one(loc))
     }
 
-    /// Starts fetching the index word `loc` will be found or written at,
-    /// without the shard's lock: a transaction's sender and recipient,
-    /// asked for before it executes, are in cache when it records them.
+    /// Starts fetching, without the shard's lock, the index word `loc` will
+    /// be found or written at, the lock itself and the location's word of
+    /// the written-filter: a transaction's sender and recipient, asked for
+    /// before it executes, are in cache when it records them.
     pub(crate) fn prefetch_location(&self, loc: &Location) {
         if !prefetch::WORKS {
             return;
         }
         let cell = self.cell(loc);
+        prefetch::for_write(&cell.shard);
+        self.written.prefetch(loc);
         let words = (
             cell.words.load(Ordering::Relaxed).cast_const(),
             cell.mask.load(Ordering::Relaxed),

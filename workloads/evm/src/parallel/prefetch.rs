@@ -1,8 +1,12 @@
 //! Asking for a cache line before it is written. A block's working memory
 //! is written where no thread has been since the last block (a transaction's
-//! cells, a shard's next location), so each first write was a store miss,
-//! and the next lock's atomic waited for it: fetched while the transaction
-//! executes, it is in cache by then.
+//! cells, a shard's next location), or where another core wrote last (a
+//! shard's lock, the written-filter's words), so each first write was a
+//! store miss, and the next lock's atomic waited for it: fetched while the
+//! transaction executes, it is in cache by then.
+
+#[cfg(target_arch = "x86_64")]
+use std::sync::LazyLock;
 
 /// Whether [`for_write`] does anything here: elsewhere the lines are
 /// fetched when written, and working out an address to prefetch is waste.
@@ -10,20 +14,40 @@ pub(super) const WORKS: bool = cfg!(target_arch = "x86_64");
 
 const LINE: usize = 64;
 
+/// Whether the CPU has PREFETCHW (AMD since K8, Intel since Broadwell).
+/// `_mm_prefetch` with the write hint compiles to a plain read prefetch
+/// without that target feature, which fetches a line another core holds as
+/// shared: the write then still waits for the other copy to be invalidated.
+#[cfg(target_arch = "x86_64")]
+static PREFETCHW: LazyLock<bool> = LazyLock::new(|| {
+    use std::arch::x86_64::__cpuid;
+    // Leaf 0x8000_0000 exists on every x86-64 CPU and says how many
+    // extended leaves there are.
+    __cpuid(0x8000_0000).eax >= 0x8000_0001 && __cpuid(0x8000_0001).ecx & (1 << 8) != 0
+});
+
 /// Starts fetching, for writing, the lines `value` spans (it may be memory
 /// a `Vec` reserved and has not yet written).
 #[inline]
 pub(super) fn for_write<T>(value: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
         let start = value as *const i8;
         // From the line `value` starts in to the one it ends in: a value
         // that straddles lines spans one more than its size says.
         let offset = start as usize % LINE;
+        let exclusive = *PREFETCHW;
         for line in (0..offset + std::mem::size_of::<T>().max(1)).step_by(LINE) {
-            // SAFETY: a prefetch reads nothing and cannot fault.
-            unsafe { _mm_prefetch::<_MM_HINT_ET0>(start.wrapping_sub(offset).wrapping_add(line)) };
+            let at = start.wrapping_sub(offset).wrapping_add(line);
+            // SAFETY: a prefetch reads nothing and cannot fault; PREFETCHW
+            // runs only where CPUID reports it.
+            unsafe {
+                if exclusive {
+                    std::arch::asm!("prefetchw [{0}]", in(reg) at, options(nostack, preserves_flags, readonly));
+                } else {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at);
+                }
+            }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
