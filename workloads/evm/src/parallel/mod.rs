@@ -548,6 +548,14 @@ impl Shared<'_> {
         if let TxKind::Call(to) = env.kind {
             self.mv.prefetch_location(&Location::Basic(to));
         }
+        // Both accounts' pre-state entries, one lookup after the other:
+        // each misses the cache twice (its group, then its bucket), and
+        // here their misses overlap, where execution asks for one, works,
+        // then asks for the other.
+        std::hint::black_box(self.pre.account(&env.caller));
+        if let TxKind::Call(to) = env.kind {
+            std::hint::black_box(self.pre.account(&to));
+        }
         let mut wait_on_sender = true;
         let mut outcome = loop {
             match vm.execute(tx, Mode::Optimistic { wait_on_sender }) {
