@@ -11,6 +11,7 @@
 //! and summed on read.
 
 use super::lazy::{SenderNeeds, LAZY_LIMIT};
+use super::line::OneLine;
 use super::location_index::LocationIndex;
 use super::prefetch;
 use super::vm::SCAN_STEPS;
@@ -480,6 +481,8 @@ impl<'w> LocationSet<'w> {
     }
 }
 
+const _: () = assert!(std::mem::size_of::<OneLine<Mutex<Fee>>>() == 64);
+
 /// A transaction's fee owed to the beneficiary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fee {
@@ -527,7 +530,7 @@ pub(crate) struct MvMemory<'a> {
     written: WrittenFilter,
     /// Per transaction, not a delta at the beneficiary's location: every
     /// transaction pays a fee, and one location would serialise them all.
-    fees: Vec<CachePadded<Mutex<Fee>>>,
+    fees: Vec<OneLine<Mutex<Fee>>>,
     coinbase: Address,
     /// Some transaction read the beneficiary, so a changed fee matters.
     coinbase_read: AtomicBool,
@@ -655,7 +658,7 @@ impl<'a> MvMemory<'a> {
         let per_shard = expected_locations / shards + expected_locations / (4 * shards);
         Self {
             fees: (0..txs)
-                .map(|_| CachePadded::new(Mutex::new(Fee::Pending)))
+                .map(|_| OneLine(Mutex::new(Fee::Pending)))
                 .collect(),
             coinbase,
             coinbase_read: AtomicBool::new(false),

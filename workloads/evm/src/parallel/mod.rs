@@ -19,6 +19,7 @@ mod helpers;
 mod keccak_memo;
 mod lanes;
 mod lazy;
+mod line;
 mod location_index;
 mod memory;
 mod prefetch;
