@@ -199,17 +199,23 @@ fn emit(msg: &WorkerMessage) {
     }
 }
 
-/// The process's peak resident set so far (getrusage ru_maxrss, in KiB on Linux).
-pub fn peak_rss_bytes() -> Option<u64> {
+/// The process's resource usage so far, all threads.
+fn usage() -> Option<libc::rusage> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct we own.
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: initialised by the successful call above.
-    let usage = unsafe { usage.assume_init() };
-    Some(usage.ru_maxrss as u64 * 1024)
+    // SAFETY: initialised by the successful call.
+    (rc == 0).then(|| unsafe { usage.assume_init() })
+}
+
+/// The process's peak resident set so far (getrusage ru_maxrss, in KiB on Linux).
+pub fn peak_rss_bytes() -> Option<u64> {
+    usage().map(|u| u.ru_maxrss as u64 * 1024)
+}
+
+/// The page faults the process has taken so far, minor and major.
+pub fn page_faults() -> Option<u64> {
+    usage().map(|u| (u.ru_minflt + u.ru_majflt) as u64)
 }
 
 /// Turns a map of named sizes into the stats map, dropping nothing.

@@ -4,6 +4,7 @@
 //! the same worker), Block-STM work per transaction, headroom.
 
 use crate::registry::text_param;
+use crate::worker::page_faults;
 use crate::{Iteration, WorkloadError};
 use gaslab_evm::{
     dependency_headroom, execute_parallel_with, execute_sequential, Block, Headroom,
@@ -59,6 +60,10 @@ pub struct BlockRun {
     sequential_wall: Duration,
     /// A parallel cell's sequential run just before the iteration.
     paired_sequential_wall: Option<Duration>,
+    /// The page faults that run took: an allocator that gives memory back
+    /// between blocks (glibc, on the swap block) makes the sequential run
+    /// fault tens of megabytes in again, which is part of a speedup.
+    paired_sequential_faults: Option<u64>,
     headroom: Headroom,
 }
 
@@ -88,6 +93,7 @@ impl BlockRun {
             reference_digest,
             sequential_wall,
             paired_sequential_wall: None,
+            paired_sequential_faults: None,
             headroom,
         })
     }
@@ -122,9 +128,12 @@ impl BlockRun {
     /// then (and its fastest run against each sample's own).
     pub fn before_iteration(&mut self) -> Result<(), WorkloadError> {
         if let Executor::Parallel { .. } = self.executor {
-            let start = Instant::now();
+            let (faults, start) = (page_faults(), Instant::now());
             let out = execute_sequential(&self.block, &self.pre)?;
             self.paired_sequential_wall = Some(start.elapsed());
+            self.paired_sequential_faults = faults
+                .zip(page_faults())
+                .map(|(before, after)| after.saturating_sub(before));
             drop(out);
         }
         Ok(())
@@ -181,6 +190,9 @@ impl BlockRun {
             "speedup_vs_sequential".into(),
             baseline.as_secs_f64() / wall.as_secs_f64().max(1e-12),
         );
+        if let Some(faults) = self.paired_sequential_faults {
+            metrics.insert("paired_sequential_page_faults".into(), faults as f64);
+        }
         Ok(Iteration {
             gas: out.gas_used,
             work_units: out.receipts.len() as u64,
@@ -217,13 +229,18 @@ mod tests {
             .paired_sequential_wall
             .expect("a sequential run beside it");
         assert!(paired > Duration::ZERO);
-        let speedup = run.iterate().unwrap().metrics["speedup_vs_sequential"];
+        let metrics = run.iterate().unwrap().metrics;
+        let speedup = metrics["speedup_vs_sequential"];
         assert!(speedup.is_finite() && speedup > 0.0, "{speedup}");
+        // Counted on Linux, where getrusage reports faults.
+        assert!(metrics.contains_key("paired_sequential_page_faults"));
 
         // A sequential cell is its own baseline: no extra run.
         let mut sequential =
             BlockRun::new(block, pre, Executor::Sequential, Default::default()).unwrap();
         sequential.before_iteration().unwrap();
         assert_eq!(sequential.paired_sequential_wall, None);
+        let metrics = sequential.iterate().unwrap().metrics;
+        assert!(!metrics.contains_key("paired_sequential_page_faults"));
     }
 }
