@@ -583,7 +583,8 @@ impl WrittenFilter {
         }
     }
 
-    fn bit(&self, loc: &Location) -> (&Bitmap, u64) {
+    /// The word and bit of `loc`, in the bitmap its kind is kept in.
+    fn word(&self, loc: &Location) -> (&AtomicU64, u64) {
         let (address, tag, bitmap) = match loc {
             Location::Basic(a) => (a, 1, &self.often),
             Location::Code(a) => (a, 2, &self.rarely),
@@ -598,13 +599,12 @@ impl WrittenFilter {
         let low = u64::from_le_bytes(address.0[12..20].try_into().unwrap());
         let mixed = (low ^ high.rotate_left(17) ^ tag.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (bitmap, mixed)
+        bitmap.at(mixed)
     }
 
     /// Call before the location's version is stored.
     fn insert(&self, loc: &Location) {
-        let (bitmap, mixed) = self.bit(loc);
-        let (word, mask) = bitmap.at(mixed);
+        let (word, mask) = self.word(loc);
         // Bits only ever get set: a hot location (one sender's every
         // transfer) reads its bit instead of writing its cache line each time.
         if word.load(Ordering::Acquire) & mask == 0 {
@@ -613,15 +613,13 @@ impl WrittenFilter {
     }
 
     fn may_contain(&self, loc: &Location) -> bool {
-        let (bitmap, mixed) = self.bit(loc);
-        let (word, mask) = bitmap.at(mixed);
+        let (word, mask) = self.word(loc);
         word.load(Ordering::Acquire) & mask != 0
     }
 
     /// Starts fetching the word `loc` will be set in.
     fn prefetch(&self, loc: &Location) {
-        let (bitmap, mixed) = self.bit(loc);
-        prefetch::for_write(bitmap.at(mixed).0);
+        prefetch::for_write(self.word(loc).0);
     }
 }
 
