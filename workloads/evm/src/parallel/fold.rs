@@ -10,6 +10,7 @@
 //! alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
+use super::spare;
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
@@ -120,7 +121,7 @@ impl<'a> Fold<'a> {
             self.invalid.store(true, Ordering::Relaxed);
         }
         let Finals {
-            accounts,
+            mut accounts,
             mut slots,
         } = finals.unwrap_or_default();
 
@@ -131,18 +132,26 @@ impl<'a> Fold<'a> {
             |a: &SlotFinal, b: &SlotFinal| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot));
         slots.sort_unstable_by(by_slot);
         let mut outgoing: Vec<Vec<SlotFinal>> = (0..self.parts)
-            .map(|_| Vec::with_capacity(slots.len() / self.parts))
+            .map(|_| spare::slot_list(slots.len() / self.parts))
             .collect();
-        for slot in slots {
+        for slot in slots.drain(..) {
             outgoing[self.mv.part_of(slot.address, self.parts)].push(slot);
         }
+        spare::keep_slot_list(slots);
         for (owner, sent) in outgoing.into_iter().enumerate() {
-            if !sent.is_empty() {
+            if sent.is_empty() {
+                spare::keep_slot_list(sent);
+            } else {
                 self.inboxes[owner].lock().unwrap().push(sent);
             }
         }
         self.barrier.wait();
-        let mut slots = std::mem::take(&mut *self.inboxes[t].lock().unwrap()).concat();
+        let inbox = std::mem::take(&mut *self.inboxes[t].lock().unwrap());
+        let mut slots = spare::slot_list(inbox.iter().map(Vec::len).sum());
+        for mut sent in inbox {
+            slots.append(&mut sent);
+            spare::keep_slot_list(sent);
+        }
         // A sorted run from each sender: a stable sort merges them.
         slots.sort_by(by_slot);
         let runs: Vec<&[SlotFinal]> = slots.chunk_by(|a, b| a.address == b.address).collect();
@@ -155,7 +164,7 @@ impl<'a> Fold<'a> {
         let mut taken = vec![false; runs.len()];
 
         let mut changes = Vec::with_capacity(accounts.len() + runs.len());
-        for account in accounts {
+        for account in accounts.drain(..) {
             let run = match run_of.get(&account.address) {
                 Some(&i) => {
                     taken[i] = true;
@@ -165,6 +174,7 @@ impl<'a> Fold<'a> {
             };
             self.finish_account(&account, run, &mut changes);
         }
+        spare::keep_account_list(accounts);
         // Accounts whose slots changed and nothing else (a pool's reserves),
         // a few pre-state lookups before their accounts: lookups with
         // nothing between them overlap their cache misses.
@@ -184,6 +194,8 @@ impl<'a> Fold<'a> {
                 self.finish_account(&account, run, &mut changes);
             }
         }
+        drop((untaken, run_of, runs));
+        spare::keep_slot_list(slots);
         PartFold {
             receipts,
             order: StateDiff::part_order(&changes),

@@ -14,6 +14,7 @@ use super::lazy::{SenderNeeds, LAZY_LIMIT};
 use super::line::OneLine;
 use super::location_index::LocationIndex;
 use super::prefetch;
+use super::spare;
 use super::vm::SCAN_STEPS;
 use crate::output::Info;
 use crate::PreState;
@@ -986,8 +987,8 @@ impl<'a> MvMemory<'a> {
             (all + s.len(), slots + s.slots)
         });
         let mut finals = Finals {
-            accounts: Vec::with_capacity(locations - slots + 1),
-            slots: Vec::with_capacity(slots),
+            accounts: spare::account_list(locations - slots + 1),
+            slots: spare::slot_list(slots),
         };
         // Every transaction is final: a wipe recorded is one the block made
         // (or one re-executed away, which only costs the slow path).

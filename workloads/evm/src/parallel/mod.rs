@@ -24,6 +24,7 @@ mod location_index;
 mod memory;
 mod prefetch;
 mod scheduler;
+mod spare;
 mod vm;
 
 pub use headroom::{dependency_headroom, Headroom};
@@ -426,7 +427,8 @@ impl Shared<'_> {
         let started = Instant::now();
         let mut counts = Counts::default();
         let mut executed = Vec::with_capacity(self.slots.len() / self.fold.parts().max(1) + 64);
-        self.work(t, &mut counts, &mut executed);
+        let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
+        self.work(&mut vm, t, &mut counts, &mut executed);
         let worked = Instant::now();
         // Set before the halt that ended `work`, so seen here.
         let bailed = self.bailed.load(Ordering::Relaxed);
@@ -434,7 +436,8 @@ impl Shared<'_> {
             // The in-order finish revalidates these outcomes.
             None
         } else {
-            self.free_outcomes(t, &executed);
+            self.free_outcomes(&mut vm, t, &executed);
+            drop(vm);
             (t < self.fold.parts()).then(|| self.fold.part(t))
         };
         WorkerRun {
@@ -474,22 +477,27 @@ impl Shared<'_> {
         Some(executions)
     }
 
-    /// Once every transaction is final, frees the reads and writes this
-    /// worker allocated, on its own thread: freeing another thread's blocks
-    /// serialised the threads on the allocator's arena locks, and every
-    /// thread sweeping every transaction's slot had them queue on each lock.
-    fn free_outcomes(&self, worker: usize, executed: &[TxIdx]) {
+    /// Once every transaction is final, takes back the reads and writes
+    /// this worker made, on its own thread, for its next block: freeing
+    /// another thread's blocks serialised the threads on the allocator's
+    /// arena locks, and every thread sweeping every transaction's slot had
+    /// them queue on each lock.
+    fn free_outcomes(&self, vm: &mut TxExecutor<'_>, worker: usize, executed: &[TxIdx]) {
         for &tx in executed {
             let mut slot = self.slots[tx].lock().unwrap();
             if let Some(o) = slot.as_mut().filter(|o| o.worker == worker) {
-                o.reads = Vec::new();
-                o.writes = Vec::new();
+                vm.give_back(o);
             }
         }
     }
 
-    fn work(&self, worker: usize, counts: &mut Counts, executed: &mut Vec<TxIdx>) {
-        let mut vm = TxExecutor::new(self.mv, self.pre, self.block, self.cfg, self.lazy_tokens);
+    fn work(
+        &self,
+        vm: &mut TxExecutor<'_>,
+        worker: usize,
+        counts: &mut Counts,
+        executed: &mut Vec<TxIdx>,
+    ) {
         let mut task = None;
         // Worker 0 keeps to block order from the first transaction; the
         // first helper works out what the helpers take first meanwhile.
@@ -514,7 +522,7 @@ impl Shared<'_> {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
                     executed.push(tx);
-                    self.execute(&mut vm, worker, counts, tx, incarnation)
+                    self.execute(vm, worker, counts, tx, incarnation)
                 }
                 Some(Task::Validate(tx, incarnation)) => {
                     idle = 0;
@@ -583,13 +591,17 @@ impl Shared<'_> {
         };
         outcome.worker = worker;
         counts.executions += 1;
-        let (wrote_new, again) = {
+        let (wrote_new, replaced) = {
             let mut slot = self.slots[tx].lock().unwrap();
             let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
             let wrote_new =
                 self.mv.record(tx, previous, &outcome.writes) | self.mv.record_fee(tx, outcome.fee);
-            (wrote_new, slot.replace(outcome).is_some())
+            (wrote_new, slot.replace(outcome))
         };
+        let again = replaced.is_some();
+        if let Some(mut previous) = replaced {
+            vm.give_back(&mut previous);
+        }
         self.judge(again);
         self.scheduler
             .finish_execution(worker, tx, incarnation, wrote_new)

@@ -10,6 +10,7 @@ use super::code_copies::CodeCopies;
 use super::keccak_memo::{self, KeccakMemo};
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
+use super::spare::{TxLists, Writes};
 use crate::output::Receipt;
 use crate::prestate::account_info;
 use crate::{Block, LazyToken, PreState};
@@ -343,11 +344,18 @@ impl From<MvError> for Wait {
 /// A worker's revm instance, built once per thread and reused for every task.
 pub(crate) struct TxExecutor<'a> {
     evm: MvEvm<'a>,
-    /// Reused for every task; each outcome gets an exactly sized copy, as
-    /// growing a fresh list for every contract call cost a reallocation or two.
-    writes: Vec<(Location, Value)>,
+    /// Reused for every task; each outcome gets its writes moved out.
+    writes: Writes,
+    /// The thread's read and write lists, kept from block to block.
+    spare: TxLists,
     coinbase: Address,
     lazy_tokens: &'a [LazyToken],
+}
+
+impl Drop for TxExecutor<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.spare).keep_for_this_thread();
+    }
 }
 
 impl<'a> TxExecutor<'a> {
@@ -382,9 +390,17 @@ impl<'a> TxExecutor<'a> {
         Self {
             evm,
             writes: Vec::new(),
+            spare: TxLists::of_this_thread(),
             coinbase: block.context.env.beneficiary,
             lazy_tokens,
         }
+    }
+
+    /// Keeps an outcome's read and write lists for later outcomes.
+    pub(crate) fn give_back(&mut self, outcome: &mut TxOutcome) {
+        let reads = std::mem::take(&mut outcome.reads);
+        self.spare
+            .give_back(reads, std::mem::take(&mut outcome.writes));
     }
 
     /// Executes transaction `index`; Err when it has to wait.
@@ -450,22 +466,13 @@ impl<'a> TxExecutor<'a> {
         };
         Ok(TxOutcome {
             result,
-            // Exactly sized: outcomes live until the block ends.
-            reads: db.reads.as_slice().into(),
-            writes: exactly_sized(writes),
+            reads: self.spare.reads(&mut db.reads),
+            writes: self.spare.writes(writes),
             fee,
             writers: db.writers.take().unwrap_or_default(),
             worker: 0,
         })
     }
-}
-
-/// Moves `scratch`'s items into a list of their own size; `scratch` keeps
-/// its capacity for the next task.
-fn exactly_sized<T>(scratch: &mut Vec<T>) -> Vec<T> {
-    let mut out = Vec::with_capacity(scratch.len());
-    out.append(scratch);
-    out
 }
 
 /// Appends the locations an incarnation wrote to `writes`, mirroring what

@@ -1,0 +1,146 @@
+//! Lists each worker thread keeps from block to block: its transactions'
+//! read and write lists, and the fold's lists of final accounts and slots.
+//!
+//! Freed at the end of a block, they went back to glibc, which trimmed its
+//! heaps and faulted the pages in again for the next block: 14,300 page
+//! faults of a 2-thread swap block, about a fifth of its time. Kept here, a
+//! list is a buffer popped and pushed again, and its pages stay mapped.
+
+use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
+use std::cell::RefCell;
+
+pub(crate) type Writes = Vec<(Location, Value)>;
+
+thread_local! {
+    static TX_LISTS: RefCell<TxLists> = const { RefCell::new(TxLists::new()) };
+    static FOLD_SLOTS: RefCell<Spares<SlotFinal>> =
+        const { RefCell::new(Spares::new(FOLD_KEEP, usize::MAX)) };
+    static FOLD_ACCOUNTS: RefCell<Spares<AccountFinal>> =
+        const { RefCell::new(Spares::new(FOLD_KEEP, usize::MAX)) };
+}
+
+/// Per thread, at most this many read lists and as many write lists: a
+/// 1-Ggas block of transfers is 47,619 transactions, split between the
+/// workers.
+const TX_KEEP: usize = 1 << 16;
+/// A longer read or write list (a transaction that touched hundreds of
+/// slots) is freed: kept, it would hold its memory for lists of two or three.
+const TX_KEEP_CAPACITY: usize = 64;
+/// A fold thread fills a list for each fold thread, and merges what it is
+/// sent into one.
+const FOLD_KEEP: usize = 64;
+
+/// Emptied lists of one kind, to fill again.
+pub(crate) struct Spares<T> {
+    lists: Vec<Vec<T>>,
+    keep: usize,
+    keep_capacity: usize,
+}
+
+impl<T> Spares<T> {
+    const fn new(keep: usize, keep_capacity: usize) -> Self {
+        Self {
+            lists: Vec::new(),
+            keep,
+            keep_capacity,
+        }
+    }
+
+    /// An empty list with room for `room` items. A new one is sized
+    /// exactly, and a kept one keeps the room it had.
+    fn with_room(&mut self, room: usize) -> Vec<T> {
+        let mut list = self.lists.pop().unwrap_or_default();
+        list.reserve_exact(room);
+        list
+    }
+
+    fn give_back(&mut self, mut list: Vec<T>) {
+        if self.lists.len() < self.keep && (1..=self.keep_capacity).contains(&list.capacity()) {
+            list.clear();
+            self.lists.push(list);
+        }
+    }
+}
+
+/// A worker's read and write lists: taken from its thread when it starts
+/// a block, given back when it ends.
+pub(crate) struct TxLists {
+    reads: Spares<Read>,
+    writes: Spares<(Location, Value)>,
+}
+
+impl Default for TxLists {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TxLists {
+    const fn new() -> Self {
+        Self {
+            reads: Spares::new(TX_KEEP, TX_KEEP_CAPACITY),
+            writes: Spares::new(TX_KEEP, TX_KEEP_CAPACITY),
+        }
+    }
+
+    /// What this thread kept from its last block.
+    pub(crate) fn of_this_thread() -> Self {
+        TX_LISTS.with(|kept| std::mem::take(&mut *kept.borrow_mut()))
+    }
+
+    /// Keeps these for this thread's next block.
+    pub(crate) fn keep_for_this_thread(self) {
+        TX_LISTS.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            // Two executors at once on one thread: the larger store stays.
+            if self.reads.lists.len() >= kept.reads.lists.len() {
+                *kept = self;
+            }
+        });
+    }
+
+    /// `scratch`'s reads moved to a list of their own; `scratch` keeps its
+    /// room for the next task. Exactly sized where new: an outcome lives
+    /// until the block ends, and lists with room to spare (four or eight
+    /// entries of 112-136 bytes where a transfer needs two) spread a block's
+    /// outcomes over three or four times the memory, which slowed transfers
+    /// by 4-8%.
+    pub(crate) fn reads(&mut self, scratch: &mut Vec<Read>) -> Vec<Read> {
+        let mut list = self.reads.with_room(scratch.len());
+        list.append(scratch);
+        list
+    }
+
+    /// `scratch`'s writes moved to a list of their own.
+    pub(crate) fn writes(&mut self, scratch: &mut Writes) -> Writes {
+        let mut list = self.writes.with_room(scratch.len());
+        list.append(scratch);
+        list
+    }
+
+    /// Takes back an outcome's lists.
+    pub(crate) fn give_back(&mut self, reads: Vec<Read>, writes: Writes) {
+        self.reads.give_back(reads);
+        self.writes.give_back(writes);
+    }
+}
+
+/// An empty list of final slots with room for `room`, from this thread's.
+pub(crate) fn slot_list(room: usize) -> Vec<SlotFinal> {
+    FOLD_SLOTS.with(|kept| kept.borrow_mut().with_room(room))
+}
+
+/// Keeps a list of final slots for this thread's next block.
+pub(crate) fn keep_slot_list(list: Vec<SlotFinal>) {
+    FOLD_SLOTS.with(|kept| kept.borrow_mut().give_back(list));
+}
+
+/// An empty list of final accounts with room for `room`.
+pub(crate) fn account_list(room: usize) -> Vec<AccountFinal> {
+    FOLD_ACCOUNTS.with(|kept| kept.borrow_mut().with_room(room))
+}
+
+/// Keeps a list of final accounts for this thread's next block.
+pub(crate) fn keep_account_list(list: Vec<AccountFinal>) {
+    FOLD_ACCOUNTS.with(|kept| kept.borrow_mut().give_back(list));
+}
