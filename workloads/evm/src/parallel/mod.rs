@@ -455,7 +455,7 @@ impl Shared<'_> {
             // The in-order finish revalidates these outcomes.
             None
         } else {
-            self.free_outcomes(&mut vm, t, &executed);
+            self.keep_outcome_lists(&mut vm, t, &executed);
             drop(vm);
             (t < self.fold.parts()).then(|| self.fold.part(t))
         };
@@ -501,7 +501,7 @@ impl Shared<'_> {
     /// another thread's blocks serialised the threads on the allocator's
     /// arena locks, and every thread sweeping every transaction's slot had
     /// them queue on each lock.
-    fn free_outcomes(&self, vm: &mut TxExecutor<'_>, worker: usize, executed: &[TxIdx]) {
+    fn keep_outcome_lists(&self, vm: &mut TxExecutor<'_>, worker: usize, executed: &[TxIdx]) {
         for &tx in executed {
             let mut slot = self.slots[tx].lock().unwrap();
             if let Some(o) = slot.as_mut().filter(|o| o.worker == worker) {

@@ -5,6 +5,11 @@
 //! heaps and faulted the pages in again for the next block: 14,300 page
 //! faults of a 2-thread swap block, about a fifth of its time. Kept here, a
 //! list is a buffer popped and pushed again, and its pages stay mapped.
+//!
+//! A worker's executor holds its thread's read and write lists for the
+//! whole block ([`TxLists`]): it takes and gives lists for every
+//! transaction, and goes to the thread-local once a block. The fold takes a
+//! few lists a block, straight from the thread-local.
 
 use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
 use std::cell::RefCell;
