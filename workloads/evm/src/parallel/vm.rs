@@ -83,7 +83,7 @@ impl<'a> MvDb<'a> {
         let writers = self.writers.as_mut();
         let ((hash, code), from_pre) = mv
             .read_code(self.tx, address, writers, |hash, code| {
-                code.map(|code| copies.get(hash, code))
+                copies.code_of(hash, code)
             })
             .map_err(|Blocked(b)| MvError::Blocked(b))?;
         self.record(Location::Code(address), ReadValue::Code(hash), from_pre);
