@@ -116,7 +116,12 @@ impl<'a> Fold<'a> {
         let mine = t * self.chunk..((t + 1) * self.chunk).min(self.outcomes.len());
         let receipts = self.outcomes[mine].iter().map(receipt).collect();
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
-        let finals = self.mv.take_finals(t, self.parts, coinbase);
+        // Every account this part finishes: most with no slots, as they are
+        // met; the others once their slots have come.
+        let mut changes = Vec::with_capacity(self.mv.final_counts(t, self.parts).0);
+        let finals = self.mv.take_finals(t, self.parts, coinbase, |account| {
+            self.finish_account(account, &[], &mut changes)
+        });
         if finals.is_none() {
             self.invalid.store(true, Ordering::Relaxed);
         }
@@ -162,8 +167,7 @@ impl<'a> Fold<'a> {
             .map(|(i, run)| (run[0].address, i))
             .collect();
         let mut taken = vec![false; runs.len()];
-
-        let mut changes = Vec::with_capacity(accounts.len() + runs.len());
+        changes.reserve(runs.len());
         for account in accounts.drain(..) {
             let run = match run_of.get(&account.address) {
                 Some(&i) => {

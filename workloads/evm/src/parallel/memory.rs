@@ -346,6 +346,15 @@ impl AccountFinal {
         self.reset = reset;
     }
 
+    /// Whether some slot of the account may have changed in the block.
+    /// One with no code before or after, and no wipe, has run no code of
+    /// its own (an initcode's writes come with a wipe, the account's
+    /// creation), so it wrote no storage.
+    pub(crate) fn may_have_slots(&self) -> bool {
+        let code_before = self.before.is_some_and(|(_, _, hash)| hash != KECCAK_EMPTY);
+        self.reset.is_some() || code_before || self.code_hash != KECCAK_EMPTY
+    }
+
     pub(crate) fn after(&self) -> Info {
         let (balance, nonce) = self.basic.unwrap_or_default();
         (balance, nonce, self.code_hash)
@@ -374,6 +383,7 @@ pub(crate) enum SlotEnd {
 /// account's slots live in other shards than the account.
 #[derive(Debug, Default)]
 pub(crate) struct Finals {
+    /// The accounts that [`AccountFinal::may_have_slots`].
     pub accounts: Vec<AccountFinal>,
     pub slots: Vec<SlotFinal>,
 }
@@ -970,25 +980,44 @@ impl<'a> MvMemory<'a> {
             .map_or_else(|_| unreachable!("no estimates remain"), |(b, _)| b)
     }
 
+    /// Shards `first`, `first + step`, ...: the most accounts their final
+    /// word can hold (every location but the slots, and a beneficiary paid
+    /// only in fees), and their slots. Lists sized from these never grow,
+    /// which would copy them and fault them in again.
+    pub(crate) fn final_counts(&self, first: usize, step: usize) -> (usize, usize) {
+        let mine = self.shards.iter().skip(first).step_by(step);
+        let (locations, slots) = mine.fold((0, 0), |(all, slots), s| {
+            let s = s.lock();
+            (all + s.len(), slots + s.slots)
+        });
+        (locations - slots + 1, slots)
+    }
+
     /// The block's last word on every location of shards `first`,
     /// `first + step`, ...; those shards are emptied (freed on the calling
     /// thread). Call once every transaction is final, with the beneficiary's
     /// `final_coinbase`. Walking an account's versions in order, each lazy
     /// sender's debit is shown the real balance and nonce below it: None
     /// when one does not meet its needs. Each account's pre-state is read
-    /// here, once.
-    pub(crate) fn take_finals(&self, first: usize, step: usize, coinbase: Basic) -> Option<Finals> {
+    /// here, once. An account with no slots goes to `settle` as it is met,
+    /// not into a list to be read again: most of a block of transfers'.
+    pub(crate) fn take_finals(
+        &self,
+        first: usize,
+        step: usize,
+        coinbase: Basic,
+        mut settle: impl FnMut(&AccountFinal),
+    ) -> Option<Finals> {
         let mine = || self.shards.iter().enumerate().skip(first).step_by(step);
         let coinbase_shard = shard_of(&Location::Basic(self.coinbase), self.shards.len());
-        // Sized once (an upper bound: every location, and a beneficiary paid
-        // only in fees): growing would copy and fault it in again.
-        let (locations, slots) = mine().fold((0, 0), |(all, slots), (_, s)| {
-            let s = s.lock();
-            (all + s.len(), slots + s.slots)
-        });
-        let mut finals = Finals {
-            accounts: spare::account_list(locations - slots + 1),
-            slots: spare::slot_list(slots),
+        let (accounts, slots) = self.final_counts(first, step);
+        let (mut accounts, mut slots) = (spare::account_list(accounts), spare::slot_list(slots));
+        let mut finish = |account: AccountFinal| {
+            if account.may_have_slots() {
+                accounts.push(account);
+            } else {
+                settle(&account);
+            }
         };
         // Every transaction is final: a wipe recorded is one the block made
         // (or one re-executed away, which only costs the slow path).
@@ -1032,7 +1061,7 @@ impl<'a> MvMemory<'a> {
                         let after = final_storage(versions.all(), before);
                         if after != before {
                             let end = SlotEnd::Changed(after);
-                            finals.slots.push(SlotFinal { address, slot, end });
+                            slots.push(SlotFinal { address, slot, end });
                         }
                     }
                     Location::Storage(address, slot) => {
@@ -1040,7 +1069,7 @@ impl<'a> MvMemory<'a> {
                             .unwrap_or_else(|_| unreachable!("no estimates remain"));
                         if found.full.is_some() || !found.deltas.is_empty() {
                             let end = SlotEnd::Versions(Box::new(found));
-                            finals.slots.push(SlotFinal { address, slot, end });
+                            slots.push(SlotFinal { address, slot, end });
                         }
                     }
                 }
@@ -1077,7 +1106,7 @@ impl<'a> MvMemory<'a> {
                     {
                         account.amend(code_and_wipe);
                     }
-                    finals.accounts.push(account);
+                    finish(account);
                 }
             }
             if index == coinbase_shard && !coinbase_met {
@@ -1091,10 +1120,10 @@ impl<'a> MvMemory<'a> {
                 if address == self.coinbase {
                     account.basic = coinbase;
                 }
-                finals.accounts.push(account);
+                finish(account);
             }
         }
-        Some(finals)
+        Some(Finals { accounts, slots })
     }
 
     /// An account's balance and nonce after the block, its lazy senders
