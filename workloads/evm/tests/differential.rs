@@ -7,7 +7,9 @@
 
 use gaslab_evm::revm::context::{BlockEnv, TxEnv};
 use gaslab_evm::revm::primitives::hardfork::SpecId;
-use gaslab_evm::revm::primitives::{address, keccak256, Address, Bytes, TxKind, B256, U256};
+use gaslab_evm::revm::primitives::{
+    address, keccak256, Address, Bytes, TxKind, B256, KECCAK_EMPTY, U256,
+};
 use gaslab_evm::{
     execute_parallel, execute_sequential, Block, BlockContext, ExecutionError, PreState,
 };
@@ -438,6 +440,32 @@ fn reverts_out_of_gas_creation_and_nonce_chains() {
         "the revert and out-of-gas fail"
     );
     assert!(check(&block, &pre, 2, "mixed"));
+}
+
+#[test]
+fn an_initcode_that_stores_and_deploys_nothing_keeps_its_slot() {
+    // PUSH1 0x2a PUSH1 1 SSTORE STOP: a slot written, no code returned.
+    const STORE_AND_STOP: [u8; 6] = [0x60, 0x2a, 0x60, 0x01, 0x55, 0x00];
+    let mut pre = pre_state(2, false);
+    let a = eoa(0);
+    let txs = vec![tx(
+        a,
+        0,
+        TxKind::Create,
+        0,
+        Bytes::from_static(&STORE_AND_STOP),
+        200_000,
+    )];
+    let block = padded(SpecId::CANCUN, txs, &mut pre);
+    let out = execute_sequential(&block, &pre).unwrap();
+    let created = out
+        .changes
+        .values()
+        .find(|c| !c.storage.is_empty())
+        .expect("the created account keeps its slot");
+    assert_eq!(created.code_hash, KECCAK_EMPTY);
+    assert_eq!(created.storage.get(&U256::from(1)), Some(&U256::from(0x2a)));
+    assert!(check(&block, &pre, 2, "store and stop"));
 }
 
 #[test]
