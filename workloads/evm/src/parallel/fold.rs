@@ -10,7 +10,7 @@
 //! alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
-use super::spare;
+use super::spare::{self, TxLists};
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
 use crate::{Block, PreState};
@@ -114,7 +114,12 @@ impl<'a> Fold<'a> {
     /// its shards with their slots.
     pub(super) fn part(&self, t: usize) -> PartFold {
         let mine = t * self.chunk..((t + 1) * self.chunk).min(self.outcomes.len());
-        let receipts = self.outcomes[mine].iter().map(receipt).collect();
+        let mut lists = TxLists::of_this_thread();
+        let receipts = self.outcomes[mine]
+            .iter()
+            .map(|slot| take_receipt(slot, &mut lists))
+            .collect();
+        lists.keep_for_this_thread();
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
         // Every account this part finishes: most with no slots, as they are
         // met; the others once their slots have come.
@@ -241,9 +246,16 @@ impl<'a> Fold<'a> {
     }
 }
 
-/// The receipt of a final incarnation (cumulative gas filled in later).
-fn receipt(slot: &Slot) -> Option<Receipt> {
-    let mut slot = slot.lock().unwrap();
-    let outcome = slot.as_mut().expect("every transaction executed");
-    std::mem::replace(&mut outcome.result, Err(String::new())).ok()
+/// The receipt of a final incarnation (cumulative gas filled in later),
+/// taken with the rest of it: the slot is empty for the next block. Lists
+/// its worker has not taken back yet (it may still be on its way) are kept
+/// by this thread.
+fn take_receipt(slot: &Slot, lists: &mut TxLists) -> Option<Receipt> {
+    let mut outcome = slot
+        .lock()
+        .unwrap()
+        .take()
+        .expect("every transaction executed");
+    lists.give_back_of(&mut outcome);
+    outcome.result.ok()
 }

@@ -2,7 +2,7 @@
 //! in-order run's read and write sets, weighted by gas.
 
 use super::memory::MvMemory;
-use super::vm::{Mode, TxExecutor};
+use super::vm::{Execution, Mode, TxExecutor};
 use super::{cfg_of, ParallelOptions};
 use crate::{Block, ExecutionError, PreState};
 
@@ -38,24 +38,23 @@ pub fn dependency_headroom(
     let mut finish = Vec::with_capacity(block.transactions.len());
     let (mut total, mut critical) = (0u64, 0u64);
     for index in 0..block.transactions.len() {
-        let outcome =
-            vm.execute(index, Mode::InOrder)
-                .map_err(|wait| ExecutionError::Database {
-                    index,
-                    reason: format!("in-order run had to wait: {wait:?}"),
-                })?;
+        let Execution {
+            outcome,
+            fee,
+            writers,
+        } = vm
+            .execute(index, Mode::InOrder)
+            .map_err(|wait| ExecutionError::Database {
+                index,
+                reason: format!("in-order run had to wait: {wait:?}"),
+            })?;
         let result = outcome
             .result
             .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;
         mv.record(index, &[], &outcome.writes);
-        mv.record_fee(index, outcome.fee);
+        mv.record_fee(index, fee);
         let gas = result.gas_used;
-        let start = outcome
-            .writers
-            .iter()
-            .map(|w| finish[*w])
-            .max()
-            .unwrap_or(0u64);
+        let start = writers.iter().map(|w| finish[*w]).max().unwrap_or(0u64);
         finish.push(start + gas);
         total += gas;
         critical = critical.max(start + gas);

@@ -24,6 +24,7 @@ mod location_index;
 mod memory;
 mod prefetch;
 mod scheduler;
+mod slots;
 mod spare;
 mod vm;
 
@@ -36,10 +37,11 @@ use memory::{Location, MvMemory, TxIdx};
 use revm::context::{CfgEnv, TxEnv};
 use revm::primitives::{Address, TxKind, B256, U256};
 use scheduler::{Scheduler, Task};
+use slots::{Slot, Slots};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use vm::{Mode, TxExecutor, TxOutcome, Wait};
+use vm::{Execution, Mode, TxExecutor, TxOutcome, Wait};
 
 /// Below this many transactions a block runs sequentially: waking the
 /// helpers and folding would cost more than it saves.
@@ -223,10 +225,10 @@ pub fn execute_parallel_with(
         expected_locations(block),
     );
     let scheduler = Scheduler::new(n, threads);
-    // A line each: neighbouring transactions finish at once on different cores.
-    let slots: Vec<Slot> = (0..n).map(|_| Slot::default()).collect();
+    let mut kept = Slots::for_block(n);
+    let slots = kept.all();
     let cfg = cfg_of(block);
-    let fold = Fold::new(block, pre, &mv, &slots, threads);
+    let fold = Fold::new(block, pre, &mv, slots, threads);
     let shared = Shared {
         block,
         pre,
@@ -240,7 +242,7 @@ pub fn execute_parallel_with(
         helpers_taken: CachePadded::new(AtomicUsize::new(0)),
         mv: &mv,
         scheduler: &scheduler,
-        slots: &slots,
+        slots,
         fold: &fold,
         early: CachePadded::new(EarlyCounts::default()),
         bailed: AtomicBool::new(false),
@@ -293,8 +295,9 @@ pub fn execute_parallel_with(
         stats.phases.fold_ns += nanos(finishing.elapsed());
     }
     let out = fold.finish(parts);
+    kept.emptied();
     // Freeing the block's working memory is part of its cost.
-    drop((slots, scheduler, mv));
+    drop((kept, scheduler, mv));
     stats.phases.finish_ns = nanos(threads_end.elapsed());
     match out {
         Some(out) => Ok((out, stats)),
@@ -317,9 +320,6 @@ fn expected_locations(block: &Block) -> usize {
         .count();
     2 * block.transactions.len() + 3 * calls
 }
-
-/// The last incarnation of a transaction.
-pub(crate) type Slot = CachePadded<Mutex<Option<TxOutcome>>>;
 
 fn nanos(d: Duration) -> u64 {
     d.as_nanos().min(u64::MAX as u128) as u64
@@ -486,11 +486,11 @@ impl Shared<'_> {
             let mode = Mode::Optimistic {
                 wait_on_sender: false,
             };
-            let outcome = vm.execute(tx, mode).ok()?;
+            let Execution { outcome, fee, .. } = vm.execute(tx, mode).ok()?;
             executions += 1;
             let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
             self.mv.record(tx, previous, &outcome.writes);
-            self.mv.record_fee(tx, outcome.fee);
+            self.mv.record_fee(tx, fee);
             *slot = Some(outcome);
         }
         Some(executions)
@@ -585,9 +585,9 @@ impl Shared<'_> {
             std::hint::black_box(self.pre.account(&to));
         }
         let mut wait_on_sender = true;
-        let mut outcome = loop {
+        let (mut outcome, fee) = loop {
             match vm.execute(tx, Mode::Optimistic { wait_on_sender }) {
-                Ok(outcome) => break outcome,
+                Ok(Execution { outcome, fee, .. }) => break (outcome, fee),
                 Err(Wait::Estimate(blocker)) => {
                     counts.conflicts += 1;
                     return if self.scheduler.add_dependency(worker, tx, blocker) {
@@ -614,7 +614,7 @@ impl Shared<'_> {
             let mut slot = self.slots[tx].lock().unwrap();
             let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
             let wrote_new =
-                self.mv.record(tx, previous, &outcome.writes) | self.mv.record_fee(tx, outcome.fee);
+                self.mv.record(tx, previous, &outcome.writes) | self.mv.record_fee(tx, fee);
             (wrote_new, slot.replace(outcome))
         };
         let again = replaced.is_some();

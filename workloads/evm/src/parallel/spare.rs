@@ -12,6 +12,7 @@
 //! few lists a block, straight from the thread-local.
 
 use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
+use super::vm::TxOutcome;
 use std::cell::RefCell;
 
 pub(crate) type Writes = Vec<(Location, Value)>;
@@ -123,10 +124,10 @@ impl TxLists {
         list
     }
 
-    /// Takes back an outcome's lists.
-    pub(crate) fn give_back(&mut self, reads: Vec<Read>, writes: Writes) {
-        self.reads.give_back(reads);
-        self.writes.give_back(writes);
+    /// Takes back an outcome's lists (none where they were taken before).
+    pub(crate) fn give_back_of(&mut self, outcome: &mut TxOutcome) {
+        self.reads.give_back(std::mem::take(&mut outcome.reads));
+        self.writes.give_back(std::mem::take(&mut outcome.writes));
     }
 }
 

@@ -304,12 +304,19 @@ pub(crate) struct TxOutcome {
     pub result: Result<Receipt, String>,
     pub reads: Vec<Read>,
     pub writes: Vec<(Location, Value)>,
+    /// The worker that ran it, which takes its lists back.
+    pub worker: usize,
+}
+
+/// An incarnation that ran to its end: what its transaction's slot keeps
+/// until the block's end, and what is recorded elsewhere at once.
+pub(crate) struct Execution {
+    pub outcome: TxOutcome,
     /// The beneficiary's fee this transaction still owes: kept out of the
     /// multi-version locations so transactions do not all write one.
     pub fee: U256,
+    /// In order, the transactions its reads took their values from.
     pub writers: Vec<TxIdx>,
-    /// The worker that ran it, which frees what it allocated.
-    pub worker: usize,
 }
 
 /// Why an incarnation stopped before its end.
@@ -398,13 +405,11 @@ impl<'a> TxExecutor<'a> {
 
     /// Keeps an outcome's read and write lists for later outcomes.
     pub(crate) fn give_back(&mut self, outcome: &mut TxOutcome) {
-        let reads = std::mem::take(&mut outcome.reads);
-        self.spare
-            .give_back(reads, std::mem::take(&mut outcome.writes));
+        self.spare.give_back_of(outcome);
     }
 
     /// Executes transaction `index`; Err when it has to wait.
-    pub(crate) fn execute(&mut self, index: TxIdx, mode: Mode) -> Result<TxOutcome, Wait> {
+    pub(crate) fn execute(&mut self, index: TxIdx, mode: Mode) -> Result<Execution, Wait> {
         let tx = &self.evm.ctx.journaled_state.database.transactions[index];
         {
             let db = &mut self.evm.ctx.journaled_state.database;
@@ -464,13 +469,15 @@ impl<'a> TxExecutor<'a> {
         } else {
             U256::ZERO
         };
-        Ok(TxOutcome {
-            result,
-            reads: self.spare.reads(&mut db.reads),
-            writes: self.spare.writes(writes),
+        Ok(Execution {
+            outcome: TxOutcome {
+                result,
+                reads: self.spare.reads(&mut db.reads),
+                writes: self.spare.writes(writes),
+                worker: 0,
+            },
             fee,
             writers: db.writers.take().unwrap_or_default(),
-            worker: 0,
         })
     }
 }
