@@ -5,6 +5,10 @@
 //! `GASLAB_DIFF_BLOCKS=10000 cargo test --release -p gaslab-evm --test differential`
 //! runs the long mode.
 
+use gaslab_evm::revm::context::either::Either;
+use gaslab_evm::revm::context::transaction::{
+    Authorization, RecoveredAuthority, RecoveredAuthorization,
+};
 use gaslab_evm::revm::context::{BlockEnv, TxEnv};
 use gaslab_evm::revm::primitives::hardfork::SpecId;
 use gaslab_evm::revm::primitives::{
@@ -466,6 +470,48 @@ fn an_initcode_that_stores_and_deploys_nothing_keeps_its_slot() {
     assert_eq!(created.code_hash, KECCAK_EMPTY);
     assert_eq!(created.storage.get(&U256::from(1)), Some(&U256::from(0x2a)));
     assert!(check(&block, &pre, 2, "store and stop"));
+}
+
+#[test]
+fn a_delegation_set_and_cleared_in_one_block_keeps_its_slot() {
+    // PUSH1 1 PUSH1 0 SSTORE STOP: run in the delegating account's storage.
+    const STORE: [u8; 6] = [0x60, 0x01, 0x60, 0x00, 0x55, 0x00];
+    let delegate = Address::with_last_byte(0x77);
+    let mut pre = pre_state(3, false);
+    pre.insert_account(delegate, U256::ZERO, 1, Bytes::from_static(&STORE));
+    // The account that delegates: no code before the block, none after.
+    let authority = eoa(2);
+    let authorize = |sender, nonce, to: Address, authority_nonce| {
+        let mut t = tx(
+            sender,
+            nonce,
+            TxKind::Call(authority),
+            0,
+            Bytes::new(),
+            200_000,
+        );
+        t.tx_type = 4;
+        t.gas_priority_fee = Some(1);
+        t.authorization_list = vec![Either::Right(RecoveredAuthorization::new_unchecked(
+            Authorization {
+                chain_id: U256::from(1),
+                address: to,
+                nonce: authority_nonce,
+            },
+            RecoveredAuthority::Valid(authority),
+        ))];
+        t
+    };
+    let txs = vec![
+        authorize(eoa(0), 0, delegate, 0),
+        authorize(eoa(1), 0, Address::ZERO, 1),
+    ];
+    let block = padded(SpecId::PRAGUE, txs, &mut pre);
+    let out = execute_sequential(&block, &pre).unwrap();
+    let change = out.changes.get(&authority).expect("the authority changed");
+    assert_eq!(change.code_hash, KECCAK_EMPTY);
+    assert_eq!(change.storage.get(&U256::ZERO), Some(&U256::from(1)));
+    assert!(check(&block, &pre, 2, "delegation set and cleared"));
 }
 
 #[test]

@@ -6,8 +6,9 @@
 //! shards (a busy contract is no hot lock), so each thread sends every slot
 //! it meets to the thread that finishes the slot's account, and after one
 //! barrier each finishes its own accounts with their slots: no thread
-//! gathers anything for the others. Small blocks fold on the calling thread
-//! alone.
+//! gathers anything for the others. An account that can have no changed
+//! slots (most of a block of transfers) is finished before the barrier, as
+//! it is met. Small blocks fold on the calling thread alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
 use super::spare::{self, TxLists};

@@ -326,6 +326,18 @@ pub(crate) struct AccountFinal {
     pub code_hash: B256,
     /// The last transaction that wiped the account's storage.
     pub reset: Option<TxIdx>,
+    /// Some transaction of the block left code at it, even if the block
+    /// removed it again.
+    pub code_in_block: bool,
+}
+
+/// What the block wrote of an account besides its balance: its last code,
+/// its last wipe, and whether any of its code versions was code.
+#[derive(Debug, Default, Clone, Copy)]
+struct CodeAndWipe {
+    code: Option<B256>,
+    reset: Option<TxIdx>,
+    code_in_block: bool,
 }
 
 impl AccountFinal {
@@ -337,22 +349,25 @@ impl AccountFinal {
             basic: pre.map(|a| (a.balance, a.nonce)),
             code_hash: pre.map_or(KECCAK_EMPTY, |a| a.code_hash),
             reset: None,
+            code_in_block: false,
         }
     }
 
     /// The code and the last wipe the block wrote, where it wrote them.
-    fn amend(&mut self, (code, reset): (Option<B256>, Option<TxIdx>)) {
-        self.code_hash = code.unwrap_or(self.code_hash);
-        self.reset = reset;
+    fn amend(&mut self, written: CodeAndWipe) {
+        self.code_hash = written.code.unwrap_or(self.code_hash);
+        self.reset = written.reset;
+        self.code_in_block = written.code_in_block;
     }
 
-    /// Whether some slot of the account may have changed in the block.
-    /// One with no code before or after, and no wipe, has run no code of
-    /// its own (an initcode's writes come with a wipe, the account's
-    /// creation), so it wrote no storage.
+    /// Whether some slot of the account may have changed in the block. Its
+    /// storage changes only where code runs as it: its own code (before
+    /// the block, or left by a transaction of the block, as an EIP-7702
+    /// delegation that a later one clears) or its initcode, whose writes
+    /// come with a wipe (the account's creation).
     pub(crate) fn may_have_slots(&self) -> bool {
         let code_before = self.before.is_some_and(|(_, _, hash)| hash != KECCAK_EMPTY);
-        self.reset.is_some() || code_before || self.code_hash != KECCAK_EMPTY
+        self.reset.is_some() || code_before || self.code_in_block || self.code_hash != KECCAK_EMPTY
     }
 
     pub(crate) fn after(&self) -> Info {
@@ -1026,8 +1041,7 @@ impl<'a> MvMemory<'a> {
             let shard = std::mem::take(&mut *shard.lock());
             // Code and wipes first (rare: creations and self-destructs), so
             // each account is finished when its balance is met.
-            let mut extra: HashMap<Address, (Option<B256>, Option<TxIdx>), DefaultHashBuilder> =
-                HashMap::default();
+            let mut extra: HashMap<Address, CodeAndWipe, DefaultHashBuilder> = HashMap::default();
             for (loc, versions) in &shard.entries {
                 let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
                     Entry::Data(v) => Some((*w, v)),
@@ -1036,13 +1050,20 @@ impl<'a> MvMemory<'a> {
                 match *loc {
                     Location::Basic(_) => {}
                     Location::Code(address) => {
-                        if let Some((_, Value::Code(hash, _))) = data.next() {
-                            extra.entry(address).or_default().0 = Some(*hash);
+                        let mut hashes = data.filter_map(|(_, value)| match value {
+                            Value::Code(hash, _) => Some(*hash),
+                            _ => None,
+                        });
+                        if let Some(last) = hashes.next() {
+                            let written = extra.entry(address).or_default();
+                            written.code = Some(last);
+                            written.code_in_block =
+                                last != KECCAK_EMPTY || hashes.any(|h| h != KECCAK_EMPTY);
                         }
                     }
                     Location::StorageReset(address) => {
                         if let Some((writer, _)) = data.next() {
-                            extra.entry(address).or_default().1 = Some(writer);
+                            extra.entry(address).or_default().reset = Some(writer);
                         }
                     }
                     Location::Storage(address, slot) if !wiped => {

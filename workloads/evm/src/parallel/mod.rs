@@ -491,7 +491,9 @@ impl Shared<'_> {
             let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
             self.mv.record(tx, previous, &outcome.writes);
             self.mv.record_fee(tx, fee);
-            *slot = Some(outcome);
+            if let Some(mut old) = slot.replace(outcome) {
+                vm.give_back(&mut old);
+            }
         }
         Some(executions)
     }

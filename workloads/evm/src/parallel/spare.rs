@@ -9,7 +9,8 @@
 //! A worker's executor holds its thread's read and write lists for the
 //! whole block ([`TxLists`]): it takes and gives lists for every
 //! transaction, and goes to the thread-local once a block. The fold takes a
-//! few lists a block, straight from the thread-local.
+//! few lists of its own a block straight from the thread-local, and the
+//! read and write lists of outcomes whose worker has not taken them back.
 
 use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
 use super::vm::TxOutcome;

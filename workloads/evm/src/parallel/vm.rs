@@ -315,7 +315,8 @@ pub(crate) struct Execution {
     /// The beneficiary's fee this transaction still owes: kept out of the
     /// multi-version locations so transactions do not all write one.
     pub fee: U256,
-    /// In order, the transactions its reads took their values from.
+    /// In order, the transactions its reads took their values from (only
+    /// run in `Mode::InOrder`; empty otherwise).
     pub writers: Vec<TxIdx>,
 }
 
