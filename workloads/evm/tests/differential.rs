@@ -68,13 +68,21 @@ fn child_address() -> Address {
 
 /// Above the precompiles' range (small addresses), so plain transfers
 /// between them run lazily.
+/// An account that delegates its code and sends nothing.
+fn authority(i: usize) -> Address {
+    let mut address = Address::with_last_byte(0x60 + i as u8);
+    address.0[0] = 0xaa;
+    address
+}
+
 fn eoa(i: usize) -> Address {
     let mut address = Address::with_last_byte(0x40 + i as u8);
     address.0[0] = 0xee;
     address
 }
 
-const SPECS: [SpecId; 4] = [
+const SPECS: [SpecId; 5] = [
+    SpecId::PRAGUE,
     SpecId::CANCUN,
     SpecId::SHANGHAI,
     SpecId::LONDON,
@@ -142,6 +150,9 @@ fn random_block(rng: &mut ChaCha8Rng, txs: usize) -> (Block, PreState) {
         senders.push(COINBASE);
     }
     let mut nonces = vec![0u64; senders.len()];
+    // Accounts that only delegate (EIP-7702), never send: their nonces move
+    // with each authorization.
+    let mut authority_nonces = [0u64; 3];
     let london = spec.is_enabled_in(SpecId::LONDON);
     let mut transactions = Vec::with_capacity(txs);
     for _ in 0..txs {
@@ -210,6 +221,33 @@ fn random_block(rng: &mut ChaCha8Rng, txs: usize) -> (Block, PreState) {
             tx.gas_priority_fee = Some(rng.random_range(0..5u128));
         } else {
             tx.gas_price = rng.random_range(7..20u128);
+        }
+        if spec == SpecId::PRAGUE && rng.random_bool(0.1) {
+            // Delegate an account to KV, or clear its delegation, and call
+            // it: KV's code then writes the account's own storage.
+            let a = rng.random_range(0..authority_nonces.len());
+            let authority = authority(a);
+            let to = if rng.random_bool(0.6) {
+                KV
+            } else {
+                Address::ZERO
+            };
+            tx.authorization_list = vec![Either::Right(RecoveredAuthorization::new_unchecked(
+                Authorization {
+                    chain_id: U256::from(1),
+                    address: to,
+                    nonce: authority_nonces[a],
+                },
+                RecoveredAuthority::Valid(authority),
+            ))];
+            authority_nonces[a] += 1;
+            tx.tx_type = 4;
+            tx.gas_price = rng.random_range(7..20u128);
+            tx.gas_priority_fee = Some(rng.random_range(0..5u128));
+            tx.kind = TxKind::Call(authority);
+            tx.value = U256::ZERO;
+            tx.data = kv_add(rng.random_range(0..4u64), rng.random_range(1..1000u64));
+            tx.gas_limit = 200_000;
         }
         transactions.push(tx);
     }
