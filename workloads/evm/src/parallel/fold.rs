@@ -124,10 +124,13 @@ impl<'a> Fold<'a> {
         let coinbase = *self.coinbase.get_or_init(|| self.mv.final_coinbase());
         // Every account this part finishes: most with no slots, as they are
         // met; the others once their slots have come.
-        let mut changes = Vec::with_capacity(self.mv.final_counts(t, self.parts).0);
-        let finals = self.mv.take_finals(t, self.parts, coinbase, |account| {
-            self.finish_account(account, &[], &mut changes)
-        });
+        let counts = self.mv.final_counts(t, self.parts);
+        let mut changes = Vec::with_capacity(counts.0);
+        let finals = self
+            .mv
+            .take_finals(t, self.parts, coinbase, counts, |account| {
+                self.finish_account(account, &[], &mut changes)
+            });
         if finals.is_none() {
             self.invalid.store(true, Ordering::Relaxed);
         }

@@ -1016,16 +1016,17 @@ impl<'a> MvMemory<'a> {
     /// when one does not meet its needs. Each account's pre-state is read
     /// here, once. An account with no slots goes to `settle` as it is met,
     /// not into a list to be read again: most of a block of transfers'.
+    /// `counts`: these shards' [`Self::final_counts`], which size the lists.
     pub(crate) fn take_finals(
         &self,
         first: usize,
         step: usize,
         coinbase: Basic,
+        (accounts, slots): (usize, usize),
         mut settle: impl FnMut(&AccountFinal),
     ) -> Option<Finals> {
         let mine = || self.shards.iter().enumerate().skip(first).step_by(step);
         let coinbase_shard = shard_of(&Location::Basic(self.coinbase), self.shards.len());
-        let (accounts, slots) = self.final_counts(first, step);
         let (mut accounts, mut slots) = (spare::account_list(accounts), spare::slot_list(slots));
         let mut finish = |account: AccountFinal| {
             if account.may_have_slots() {

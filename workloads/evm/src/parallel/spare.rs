@@ -61,6 +61,14 @@ impl<T> Spares<T> {
         list
     }
 
+    /// `scratch`'s items moved to a list of their own; `scratch` keeps its
+    /// room for the next task.
+    fn moved_from(&mut self, scratch: &mut Vec<T>) -> Vec<T> {
+        let mut list = self.with_room(scratch.len());
+        list.append(scratch);
+        list
+    }
+
     fn give_back(&mut self, mut list: Vec<T>) {
         if self.lists.len() < self.keep && (1..=self.keep_capacity).contains(&list.capacity()) {
             list.clear();
@@ -106,23 +114,18 @@ impl TxLists {
         });
     }
 
-    /// `scratch`'s reads moved to a list of their own; `scratch` keeps its
-    /// room for the next task. Exactly sized where new: an outcome lives
-    /// until the block ends, and lists with room to spare (four or eight
-    /// entries of 112-136 bytes where a transfer needs two) spread a block's
-    /// outcomes over three or four times the memory, which slowed transfers
-    /// by 4-8%.
+    /// `scratch`'s reads moved to a list of their own. Exactly sized where
+    /// new: an outcome lives until the block ends, and lists with room to
+    /// spare (four or eight entries of 112-136 bytes where a transfer needs
+    /// two) spread a block's outcomes over three or four times the memory,
+    /// which slowed transfers by 4-8%.
     pub(crate) fn reads(&mut self, scratch: &mut Vec<Read>) -> Vec<Read> {
-        let mut list = self.reads.with_room(scratch.len());
-        list.append(scratch);
-        list
+        self.reads.moved_from(scratch)
     }
 
     /// `scratch`'s writes moved to a list of their own.
     pub(crate) fn writes(&mut self, scratch: &mut Writes) -> Writes {
-        let mut list = self.writes.with_room(scratch.len());
-        list.append(scratch);
-        list
+        self.writes.moved_from(scratch)
     }
 
     /// Takes back an outcome's lists (none where they were taken before).
