@@ -6,14 +6,13 @@
 //! transfer block's time, more than the rest of the executor's overhead over
 //! a bare revm loop.
 
-use crate::output::{AccountChange, Info, StateDiff};
+use crate::output::{AccountChange, Info, SlotChanges, StateDiff};
 use crate::prestate::account_info;
 use revm::bytecode::Bytecode;
 use revm::database_interface::{Database, DatabaseCommit, DatabaseRef};
 use revm::primitives::{Address, AddressMap, B256Map, HashMap, StorageKeyMap, B256, KECCAK_EMPTY};
 use revm::primitives::{StorageKey, StorageValue, U256};
 use revm::state::{Account, AccountInfo};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -148,6 +147,9 @@ impl<DB: DatabaseRef> BlockCache<DB> {
     }
 
     /// Every account whose state after the block differs from before it.
+    // Once per block: out of line, so that the transaction loop's inlining
+    // (revm's transact_commit into it) does not hang on how large this is.
+    #[inline(never)]
     pub(crate) fn state_diff(&self) -> Result<StateDiff, String> {
         if let Some(reason) = &self.failed {
             return Err(reason.clone());
@@ -180,7 +182,7 @@ impl<DB: DatabaseRef> BlockCache<DB> {
             storage.sort_unstable_by_key(|(key, _)| *key);
             let info = &cached.info;
             let after = (info.balance, info.nonce, info.code_hash);
-            let storage = BTreeMap::from_iter(storage);
+            let storage = SlotChanges::from_sorted(storage);
             if let Some(change) =
                 AccountChange::between(cached.before, after, storage_cleared, storage)
             {

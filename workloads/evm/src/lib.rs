@@ -12,7 +12,7 @@ mod prestate;
 mod sequential;
 
 pub use block::{Block, BlockContext};
-pub use output::{AccountChange, BlockOutput, Receipt, StateDiff};
+pub use output::{AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
 pub use parallel::{
     dependency_headroom, execute_parallel, execute_parallel_with, Fallback, Headroom, LazyToken,
     ParallelOptions, ParallelStats, Phases, MIN_PARALLEL_TXS,

@@ -3,7 +3,6 @@
 
 use revm::primitives::{Address, Log, B256, KECCAK_EMPTY, U256};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
@@ -22,7 +21,88 @@ pub struct AccountChange {
     /// The account's storage was wiped (self-destruct) before `storage` applied.
     pub storage_cleared: bool,
     /// Slots whose value changed, with their new value (zero = deleted).
-    pub storage: BTreeMap<U256, U256>,
+    pub storage: SlotChanges,
+}
+
+/// An account's changed slots with their new values, in slot order. Built
+/// from a sorted list in one piece: a map allocated a node per dozen slots,
+/// and a token's tens of thousands of balances were built on one thread
+/// while the others waited.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlotChanges(Vec<(U256, U256)>);
+
+type SlotIter<'a> = std::iter::Map<
+    std::slice::Iter<'a, (U256, U256)>,
+    fn(&'a (U256, U256)) -> (&'a U256, &'a U256),
+>;
+
+impl SlotChanges {
+    /// `slots` in strictly increasing slot order.
+    pub(crate) fn from_sorted(slots: Vec<(U256, U256)>) -> Self {
+        debug_assert!(slots.windows(2).all(|w| w[0].0 < w[1].0));
+        Self(slots)
+    }
+
+    pub fn get(&self, slot: &U256) -> Option<&U256> {
+        let i = self.0.binary_search_by(|(s, _)| s.cmp(slot)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In slot order.
+    pub fn iter(&self) -> SlotIter<'_> {
+        self.0.iter().map(|(slot, value)| (slot, value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &U256> {
+        self.0.iter().map(|(slot, _)| slot)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &U256> {
+        self.0.iter().map(|(_, value)| value)
+    }
+}
+
+/// In any order; a slot given twice keeps its last value, as a map would.
+impl FromIterator<(U256, U256)> for SlotChanges {
+    fn from_iter<I: IntoIterator<Item = (U256, U256)>>(slots: I) -> Self {
+        let mut slots: Vec<_> = slots.into_iter().collect();
+        slots.sort_by_key(|(slot, _)| *slot);
+        // Of equal slots the stable sort leaves the last given last.
+        slots.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 = later.1;
+            }
+            same
+        });
+        Self(slots)
+    }
+}
+
+impl<'a> IntoIterator for &'a SlotChanges {
+    type Item = (&'a U256, &'a U256);
+    type IntoIter = SlotIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::ops::Index<&U256> for SlotChanges {
+    type Output = U256;
+
+    fn index(&self, slot: &U256) -> &U256 {
+        self.get(slot)
+            .unwrap_or_else(|| panic!("slot {slot} did not change"))
+    }
 }
 
 /// An account's balance, nonce and code hash; a missing account is empty.
@@ -37,7 +117,7 @@ impl AccountChange {
         before: Option<Info>,
         after: Info,
         storage_cleared: bool,
-        storage: BTreeMap<U256, U256>,
+        storage: SlotChanges,
     ) -> Option<Self> {
         let unchanged_info = match before {
             Some(b) => b == after,
@@ -320,5 +400,17 @@ mod tests {
             .digest()
         };
         assert_eq!(digest(diff), digest(same));
+    }
+
+    #[test]
+    fn slot_changes_read_in_slot_order_and_keep_a_slot_s_last_value() {
+        let (one, two, three) = (U256::from(1), U256::from(2), U256::from(3));
+        let slots = SlotChanges::from_iter([(three, one), (one, two), (three, three), (two, one)]);
+        let read: Vec<_> = slots.iter().map(|(s, v)| (*s, *v)).collect();
+        assert_eq!(read, vec![(one, two), (two, one), (three, three)]);
+        assert_eq!(slots.len(), 3);
+        assert_eq!(slots[&three], three);
+        assert_eq!(slots.get(&U256::ZERO), None);
+        assert_eq!(slots, SlotChanges::from_sorted(read));
     }
 }

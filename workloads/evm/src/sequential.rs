@@ -16,6 +16,8 @@ pub fn execute_sequential(block: &Block, pre: &PreState) -> Result<BlockOutput, 
 /// Executes `block` on top of any read-only state (a witness, a remote
 /// node's cache ...), leaving it untouched. The state diff is taken against
 /// what `pre` answers, so `pre` must answer the same way twice.
+// Out of line: its transaction loop is compiled the same whoever calls it.
+#[inline(never)]
 pub fn execute_sequential_on<DB: DatabaseRef>(
     block: &Block,
     pre: DB,

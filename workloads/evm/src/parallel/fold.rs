@@ -13,11 +13,11 @@
 use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
 use super::spare::{self, TxLists};
 use super::Slot;
-use crate::output::{AccountChange, BlockOutput, Receipt, StateDiff};
+use crate::output::{AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
 use crate::{Block, PreState};
 use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, U256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, OnceLock};
 
@@ -224,24 +224,23 @@ impl<'a> Fold<'a> {
         changes: &mut Vec<(Address, AccountChange)>,
     ) {
         let reset = account.reset;
-        let storage: BTreeMap<U256, U256> = slots
-            .iter()
-            .filter_map(|slot| {
-                let versions = match &slot.end {
-                    SlotEnd::Changed(value) => return Some((slot.slot, *value)),
-                    SlotEnd::Versions(versions) => versions,
-                };
-                let mut pre_value = None;
-                let mut pre = || {
-                    *pre_value
-                        .get_or_insert_with(|| self.pre.storage_slot(&account.address, &slot.slot))
-                };
-                let value = versions.resolve(reset, &mut pre);
-                // Once wiped, a slot's base is zero.
-                let base = if reset.is_some() { U256::ZERO } else { pre() };
-                (value != base).then_some((slot.slot, value))
-            })
-            .collect();
+        let mut storage = Vec::with_capacity(slots.len());
+        storage.extend(slots.iter().filter_map(|slot| {
+            let versions = match &slot.end {
+                SlotEnd::Changed(value) => return Some((slot.slot, *value)),
+                SlotEnd::Versions(versions) => versions,
+            };
+            let mut pre_value = None;
+            let mut pre = || {
+                *pre_value
+                    .get_or_insert_with(|| self.pre.storage_slot(&account.address, &slot.slot))
+            };
+            let value = versions.resolve(reset, &mut pre);
+            // Once wiped, a slot's base is zero.
+            let base = if reset.is_some() { U256::ZERO } else { pre() };
+            (value != base).then_some((slot.slot, value))
+        }));
+        let storage = SlotChanges::from_sorted(storage);
         if let Some(change) =
             AccountChange::between(account.before, account.after(), reset.is_some(), storage)
         {

@@ -316,6 +316,57 @@ fn final_storage(versions: &[(TxIdx, Entry)], pre: U256) -> U256 {
     })
 }
 
+/// Notes a location's last code or wipe in `extra`, or its slot's last
+/// word in `slots`: `before`, the slot's value before the block where the
+/// block wiped no storage (most blocks: the slot is resolved here, with no
+/// list of its lazy updates, an allocation per token balance).
+fn note_code_wipe_or_slot(
+    loc: Location,
+    versions: &[(TxIdx, Entry)],
+    before: Option<U256>,
+    extra: &mut HashMap<Address, CodeAndWipe, DefaultHashBuilder>,
+    slots: &mut Vec<SlotFinal>,
+) {
+    let mut data = versions.iter().rev().filter_map(|(w, e)| match e {
+        Entry::Data(v) => Some((*w, v)),
+        Entry::Estimate => None,
+    });
+    match (loc, before) {
+        (Location::Basic(_), _) => {}
+        (Location::Code(address), _) => {
+            let mut hashes = data.filter_map(|(_, value)| match value {
+                Value::Code(hash, _) => Some(*hash),
+                _ => None,
+            });
+            if let Some(last) = hashes.next() {
+                let written = extra.entry(address).or_default();
+                written.code = Some(last);
+                written.code_in_block = last != KECCAK_EMPTY || hashes.any(|h| h != KECCAK_EMPTY);
+            }
+        }
+        (Location::StorageReset(address), _) => {
+            if let Some((writer, _)) = data.next() {
+                extra.entry(address).or_default().reset = Some(writer);
+            }
+        }
+        (Location::Storage(address, slot), Some(before)) => {
+            let after = final_storage(versions, before);
+            if after != before {
+                let end = SlotEnd::Changed(after);
+                slots.push(SlotFinal { address, slot, end });
+            }
+        }
+        (Location::Storage(address, slot), None) => {
+            let found = SlotVersions::walk(versions, None, |_| {})
+                .unwrap_or_else(|_| unreachable!("no estimates remain"));
+            if found.full.is_some() || !found.deltas.is_empty() {
+                let end = SlotEnd::Versions(Box::new(found));
+                slots.push(SlotFinal { address, slot, end });
+            }
+        }
+    }
+}
+
 /// An account's last word at the end of the block, its storage apart.
 #[derive(Debug, Clone)]
 pub(crate) struct AccountFinal {
@@ -1043,57 +1094,19 @@ impl<'a> MvMemory<'a> {
             // Code and wipes first (rare: creations and self-destructs), so
             // each account is finished when its balance is met.
             let mut extra: HashMap<Address, CodeAndWipe, DefaultHashBuilder> = HashMap::default();
-            for (loc, versions) in &shard.entries {
-                let mut data = versions.all().iter().rev().filter_map(|(w, e)| match e {
-                    Entry::Data(v) => Some((*w, v)),
-                    Entry::Estimate => None,
-                });
-                match *loc {
-                    Location::Basic(_) => {}
-                    Location::Code(address) => {
-                        let mut hashes = data.filter_map(|(_, value)| match value {
-                            Value::Code(hash, _) => Some(*hash),
-                            _ => None,
-                        });
-                        if let Some(last) = hashes.next() {
-                            let written = extra.entry(address).or_default();
-                            written.code = Some(last);
-                            written.code_in_block =
-                                last != KECCAK_EMPTY || hashes.any(|h| h != KECCAK_EMPTY);
-                        }
+            for run in shard.entries.chunks(PRE_LOOKAHEAD) {
+                // A run's slot values before the block first: most are read
+                // from what their lowest writer read, the rest (lazy token
+                // balances) from the pre-state, looked up together as
+                // accounts are below.
+                let mut befores = [None; PRE_LOOKAHEAD];
+                for ((loc, versions), before) in run.iter().zip(&mut befores) {
+                    if let (false, Location::Storage(address, slot)) = (wiped, loc) {
+                        *before = Some(self.slot_before(address, slot, versions.all()));
                     }
-                    Location::StorageReset(address) => {
-                        if let Some((writer, _)) = data.next() {
-                            extra.entry(address).or_default().reset = Some(writer);
-                        }
-                    }
-                    Location::Storage(address, slot) if !wiped => {
-                        // Most blocks: resolved here, with no list of the
-                        // lazy updates (an allocation per token balance).
-                        let before = match versions.all().first() {
-                            // Every transaction is final and valid: the
-                            // lowest writer read the pre-state's value.
-                            // This holds while every slot revm did not load
-                            // from us is written as a wipe (a created
-                            // account's, which takes the path below) or as
-                            // a delta (a lazy token's mocked balances).
-                            Some((_, Entry::Data(Value::Storage { read, .. }))) => *read,
-                            _ => self.pre.storage_slot(&address, &slot),
-                        };
-                        let after = final_storage(versions.all(), before);
-                        if after != before {
-                            let end = SlotEnd::Changed(after);
-                            slots.push(SlotFinal { address, slot, end });
-                        }
-                    }
-                    Location::Storage(address, slot) => {
-                        let found = SlotVersions::walk(versions.all(), None, |_| {})
-                            .unwrap_or_else(|_| unreachable!("no estimates remain"));
-                        if found.full.is_some() || !found.deltas.is_empty() {
-                            let end = SlotEnd::Versions(Box::new(found));
-                            slots.push(SlotFinal { address, slot, end });
-                        }
-                    }
+                }
+                for ((loc, versions), before) in run.iter().zip(befores) {
+                    note_code_wipe_or_slot(*loc, versions.all(), before, &mut extra, &mut slots);
                 }
             }
             let mut coinbase_met = false;
@@ -1146,6 +1159,19 @@ impl<'a> MvMemory<'a> {
             }
         }
         Some(Finals { accounts, slots })
+    }
+
+    /// A written slot's value before the block, every transaction final and
+    /// valid: what its lowest writer read, or the pre-state's where that
+    /// writer read nothing. That holds while every slot revm did not load
+    /// from us is written as a wipe (a created account's, which no block
+    /// that wiped storage asks for) or as a delta (a lazy token's mocked
+    /// balances).
+    fn slot_before(&self, address: &Address, slot: &U256, versions: &[(TxIdx, Entry)]) -> U256 {
+        match versions.first() {
+            Some((_, Entry::Data(Value::Storage { read, .. }))) => *read,
+            _ => self.pre.storage_slot(address, slot),
+        }
     }
 
     /// An account's balance and nonce after the block, its lazy senders

@@ -8,7 +8,7 @@ use alloy_rlp::Decodable;
 use alloy_trie::TrieAccount;
 use gaslab_evm::revm::bytecode::Bytecode;
 use gaslab_evm::revm::primitives::KECCAK_EMPTY;
-use gaslab_evm::{execute_sequential_on, Block, BlockOutput, PreState};
+use gaslab_evm::{execute_sequential_on, Block, BlockOutput, PreState, SlotChanges};
 use kona_mpt::{TrieNode, TrieProvider};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -153,7 +153,7 @@ pub fn record(block: &Block, pre: &PreState) -> Result<HostRecord, String> {
     })
 }
 
-type DiffLeaves = BTreeMap<Address, (TrieAccount, BTreeMap<U256, U256>, bool)>;
+type DiffLeaves = BTreeMap<Address, (TrieAccount, SlotChanges, bool)>;
 
 /// The block's diff as account leaves (storage root left for later), slots
 /// and whether storage was cleared.
