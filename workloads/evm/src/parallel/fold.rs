@@ -11,6 +11,7 @@
 //! it is met. Small blocks fold on the calling thread alone.
 
 use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
+use super::slot_order;
 use super::spare::{self, TxLists};
 use super::Slot;
 use crate::output::{AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
@@ -142,9 +143,7 @@ impl<'a> Fold<'a> {
         // Every slot to the part that finishes its account, this one too,
         // in order: one account's may be most of the block's (a token's
         // balances), and its part then only merges what it is sent.
-        let by_slot =
-            |a: &SlotFinal, b: &SlotFinal| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot));
-        slots.sort_unstable_by(by_slot);
+        slot_order::sort_by_address_and_slot(&mut slots);
         let mut outgoing: Vec<Vec<SlotFinal>> = (0..self.parts)
             .map(|_| spare::slot_list(slots.len() / self.parts))
             .collect();
@@ -167,7 +166,7 @@ impl<'a> Fold<'a> {
             spare::keep_slot_list(sent);
         }
         // A sorted run from each sender: a stable sort merges them.
-        slots.sort_by(by_slot);
+        slots.sort_by(|a, b| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot)));
         let runs: Vec<&[SlotFinal]> = slots.chunk_by(|a, b| a.address == b.address).collect();
         // Where each account's slots are, for its account to take them.
         let run_of: HashMap<Address, usize, DefaultHashBuilder> = runs

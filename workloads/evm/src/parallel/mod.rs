@@ -24,6 +24,7 @@ mod location_index;
 mod memory;
 mod prefetch;
 mod scheduler;
+mod slot_order;
 mod slots;
 mod spare;
 mod vm;

@@ -1,0 +1,132 @@
+//! The order the fold sends and finishes slots in, (address, slot), reached
+//! through a 32-byte key per slot rather than by moving the 96-byte slots
+//! about a sort.
+
+use super::memory::{SlotEnd, SlotFinal};
+use super::spare;
+use revm::primitives::{Address, U256};
+use std::cmp::Ordering;
+
+fn by_address_and_slot(a: &SlotFinal, b: &SlotFinal) -> Ordering {
+    a.address.cmp(&b.address).then(a.slot.cmp(&b.slot))
+}
+
+/// Puts `slots` in (address, slot) order.
+pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) {
+    if slots.len() < 2 {
+        return;
+    }
+    // The address's first eight bytes and the slot's top and bottom words
+    // (a hashed key's top, a small slot number's bottom) decide nearly
+    // every pair.
+    let mut keys: Vec<(u64, u64, u64, u32)> = slots
+        .iter()
+        .enumerate()
+        .map(|(position, slot)| {
+            let prefix = u64::from_be_bytes(slot.address.0[..8].try_into().unwrap());
+            let words = slot.slot.as_limbs();
+            (prefix, words[3], words[0], position as u32)
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut sorted = spare::slot_list(slots.len());
+    for (_, _, _, position) in keys {
+        let taken = SlotFinal {
+            address: Address::ZERO,
+            slot: U256::ZERO,
+            end: SlotEnd::Changed(U256::ZERO),
+        };
+        sorted.push(std::mem::replace(&mut slots[position as usize], taken));
+    }
+    slots.clear();
+    spare::keep_slot_list(std::mem::replace(slots, sorted));
+    // Addresses that share eight bytes, or slots that share both words,
+    // are left as the key put them: sorted in full where they were out of
+    // order.
+    if !slots.is_sorted_by(|a, b| by_address_and_slot(a, b) != Ordering::Greater) {
+        slots.sort_unstable_by(by_address_and_slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(address: [u8; 20], slot: U256, value: u64) -> SlotFinal {
+        SlotFinal {
+            address: Address::from(address),
+            slot,
+            end: SlotEnd::Changed(U256::from(value)),
+        }
+    }
+
+    #[test]
+    fn slots_come_out_in_address_then_slot_order() {
+        // Two addresses share their first eight bytes; one account's slots
+        // share their top word (small numbers) or differ in it (hashes).
+        let (mut a, mut b, mut c) = ([0u8; 20], [0u8; 20], [9u8; 20]);
+        a[19] = 1;
+        b[19] = 2;
+        c[0] = 1;
+        let high = U256::from_limbs([0, 0, 0, 7]);
+        let mut slots = vec![
+            slot(c, U256::from(1), 1),
+            slot(b, high, 2),
+            slot(a, U256::from(3), 3),
+            slot(b, U256::from(2), 4),
+            slot(a, high + U256::from(1), 5),
+            slot(a, high, 6),
+            slot(a, U256::from(1), 7),
+            slot(b, U256::from(1), 8),
+        ];
+        let mut expected: Vec<(Address, U256)> =
+            slots.iter().map(|s| (s.address, s.slot)).collect();
+        expected.sort();
+        sort_by_address_and_slot(&mut slots);
+        let got: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
+        assert_eq!(got, expected);
+        // Each slot's value came with it.
+        let value_of = |s: &SlotFinal| match s.end {
+            SlotEnd::Changed(v) => v,
+            SlotEnd::Versions(_) => unreachable!(),
+        };
+        assert_eq!(value_of(&slots[0]), U256::from(7));
+        assert_eq!(value_of(&slots[7]), U256::from(1));
+    }
+
+    #[test]
+    fn many_slots_come_out_as_a_plain_sort_puts_them() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut slots: Vec<SlotFinal> = (0..3000)
+            .map(|i| {
+                // Seven addresses, five of them apart in their first eight
+                // bytes and two sharing them.
+                let mut address = [(next() % 5) as u8 * 40; 20];
+                address[19] = (next() % 2) as u8;
+                let key = match next() % 3 {
+                    0 => U256::from(next() % 16),
+                    1 => U256::from_limbs([next(), 0, 0, next() % 4]),
+                    _ => U256::from_limbs([next(), next(), next(), next()]),
+                };
+                slot(address, key, i)
+            })
+            .collect();
+        slots.sort_by_key(|s| (s.address, s.slot));
+        slots.dedup_by_key(|s| (s.address, s.slot));
+        let expected: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
+        slots.reverse();
+        let len = slots.len() as u64;
+        for i in (1..slots.len()).step_by(3) {
+            slots.swap(i, (next() % len) as usize);
+        }
+        sort_by_address_and_slot(&mut slots);
+        let got: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
+        assert_eq!(got, expected);
+    }
+}
