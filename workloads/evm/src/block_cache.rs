@@ -165,7 +165,9 @@ impl<DB: DatabaseRef> BlockCache<DB> {
                 Status::Destroyed => cached.before.is_some(),
                 _ => false,
             };
-            let mut storage = Vec::new();
+            // Room for every slot the block touched, so the list never
+            // grows: the diff keeps it as it is.
+            let mut storage = Vec::with_capacity(cached.storage.len());
             for (key, slot) in &cached.storage {
                 let base = match slot.before {
                     _ if storage_cleared => StorageValue::ZERO,

@@ -166,7 +166,7 @@ impl<'a> Fold<'a> {
             spare::keep_slot_list(sent);
         }
         // A sorted run from each sender: a stable sort merges them.
-        slots.sort_by(|a, b| a.address.cmp(&b.address).then(a.slot.cmp(&b.slot)));
+        slots.sort_by(slot_order::by_address_and_slot);
         let runs: Vec<&[SlotFinal]> = slots.chunk_by(|a, b| a.address == b.address).collect();
         // Where each account's slots are, for its account to take them.
         let run_of: HashMap<Address, usize, DefaultHashBuilder> = runs

@@ -1164,8 +1164,8 @@ impl<'a> MvMemory<'a> {
     /// A written slot's value before the block, every transaction final and
     /// valid: what its lowest writer read, or the pre-state's where that
     /// writer read nothing. That holds while every slot revm did not load
-    /// from us is written as a wipe (a created account's, which no block
-    /// that wiped storage asks for) or as a delta (a lazy token's mocked
+    /// from us is written as a wipe (a created account's: its block records
+    /// a wipe, and this is not asked) or as a delta (a lazy token's mocked
     /// balances).
     fn slot_before(&self, address: &Address, slot: &U256, versions: &[(TxIdx, Entry)]) -> U256 {
         match versions.first() {

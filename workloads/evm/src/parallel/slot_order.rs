@@ -4,18 +4,22 @@
 
 use super::memory::{SlotEnd, SlotFinal};
 use super::spare;
+use crate::output::prefix;
 use revm::primitives::{Address, U256};
 use std::cmp::Ordering;
 
-fn by_address_and_slot(a: &SlotFinal, b: &SlotFinal) -> Ordering {
+pub(super) fn by_address_and_slot(a: &SlotFinal, b: &SlotFinal) -> Ordering {
     a.address.cmp(&b.address).then(a.slot.cmp(&b.slot))
 }
 
-/// Puts `slots` in (address, slot) order.
-pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) {
+/// Puts `slots` in (address, slot) order. False where the key left some
+/// pair out of order and the slots were sorted again in full (tests check
+/// that the key alone orders a block's usual slots).
+pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) -> bool {
     if slots.len() < 2 {
-        return;
+        return true;
     }
+    debug_assert!(slots.len() <= u32::MAX as usize);
     // The address's first eight bytes and the slot's top and bottom words
     // (a hashed key's top, a small slot number's bottom) decide nearly
     // every pair.
@@ -23,9 +27,8 @@ pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) {
         .iter()
         .enumerate()
         .map(|(position, slot)| {
-            let prefix = u64::from_be_bytes(slot.address.0[..8].try_into().unwrap());
             let words = slot.slot.as_limbs();
-            (prefix, words[3], words[0], position as u32)
+            (prefix(&slot.address), words[3], words[0], position as u32)
         })
         .collect();
     keys.sort_unstable();
@@ -43,9 +46,11 @@ pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) {
     // Addresses that share eight bytes, or slots that share both words,
     // are left as the key put them: sorted in full where they were out of
     // order.
-    if !slots.is_sorted_by(|a, b| by_address_and_slot(a, b) != Ordering::Greater) {
+    let ordered = slots.is_sorted_by(|a, b| by_address_and_slot(a, b) != Ordering::Greater);
+    if !ordered {
         slots.sort_unstable_by(by_address_and_slot);
     }
+    ordered
 }
 
 #[cfg(test)]
@@ -82,7 +87,9 @@ mod tests {
         let mut expected: Vec<(Address, U256)> =
             slots.iter().map(|s| (s.address, s.slot)).collect();
         expected.sort();
-        sort_by_address_and_slot(&mut slots);
+        // a and b share their first eight bytes: the key interleaves their
+        // slots, and the check sorts them again in full.
+        assert!(!sort_by_address_and_slot(&mut slots));
         let got: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
         assert_eq!(got, expected);
         // Each slot's value came with it.
@@ -105,8 +112,8 @@ mod tests {
         };
         let mut slots: Vec<SlotFinal> = (0..3000)
             .map(|i| {
-                // Seven addresses, five of them apart in their first eight
-                // bytes and two sharing them.
+                // Five pairs of addresses, the two of a pair sharing their
+                // first eight bytes.
                 let mut address = [(next() % 5) as u8 * 40; 20];
                 address[19] = (next() % 2) as u8;
                 let key = match next() % 3 {
@@ -126,6 +133,38 @@ mod tests {
             slots.swap(i, (next() % len) as usize);
         }
         sort_by_address_and_slot(&mut slots);
+        let got: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn the_key_alone_orders_slots_of_addresses_apart_in_their_first_bytes() {
+        // A token's hashed balance slots and a pool's small slot numbers,
+        // each address apart from the others in its first byte.
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut slots = Vec::new();
+        for (i, first) in [9u8, 3, 200, 3 + 64].into_iter().enumerate() {
+            let mut address = [first; 20];
+            address[19] = i as u8;
+            for k in 0..50u64 {
+                let hashed = U256::from_limbs([next(), next(), next(), next()]);
+                slots.push(slot(address, hashed, k));
+                slots.push(slot(address, U256::from(50 - k), k));
+            }
+        }
+        let mut expected: Vec<(Address, U256)> =
+            slots.iter().map(|s| (s.address, s.slot)).collect();
+        expected.sort();
+        assert!(
+            sort_by_address_and_slot(&mut slots),
+            "the key ordered them alone"
+        );
         let got: Vec<(Address, U256)> = slots.iter().map(|s| (s.address, s.slot)).collect();
         assert_eq!(got, expected);
     }
