@@ -352,6 +352,12 @@ struct WorkerRun {
 /// may still be given up (its first executions): what `judge` decides on.
 #[derive(Debug, Default)]
 struct EarlyCounts {
+    /// Workers that have begun. Counting starts once all have: a helper
+    /// the kernel starts late leaves the calling thread to run the block's
+    /// top alone and in order, with no re-executions, and those executions
+    /// counted carried a dependent block past the window (the whole chain
+    /// then ran in parallel at 0.36-0.66x with both cores busy elsewhere).
+    working: AtomicUsize,
     first: AtomicU64,
     again: AtomicU64,
     /// Past the judged window: nobody writes the counters any more.
@@ -544,6 +550,7 @@ impl Shared<'_> {
                 self.scheduler.execute_ahead(worker, tx)
             })
         };
+        self.early.working.fetch_add(1, Ordering::Relaxed);
         let mut idle = 0u32;
         while !self.scheduler.done() {
             task = match first_left(task.take()).or_else(|| self.scheduler.next_task(worker)) {
@@ -680,7 +687,10 @@ impl Shared<'_> {
             }
             return;
         }
-        if !self.may_bail || early.over.load(Ordering::Relaxed) {
+        if !self.may_bail
+            || early.over.load(Ordering::Relaxed)
+            || early.working.load(Ordering::Relaxed) < self.threads
+        {
             return;
         }
         let n = self.block.transactions.len() as u64;
