@@ -10,16 +10,17 @@
 //! slots (most of a block of transfers) is finished before the barrier, as
 //! it is met. Small blocks fold on the calling thread alone.
 
-use super::memory::{AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD};
+use super::memory::{
+    pre_account_fetched, AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD,
+};
 use super::slot_order;
 use super::spare::{self, TxLists};
 use super::Slot;
-use crate::output::{AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
+use crate::output::{address_order, AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
 use crate::{Block, PreState};
-use revm::primitives::map::DefaultHashBuilder;
 use revm::primitives::{Address, U256};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cmp::Ordering;
+use std::sync::atomic::{self, AtomicBool};
 use std::sync::{Barrier, Mutex, OnceLock};
 
 /// The fewest transactions worth a fold thread of their own.
@@ -88,7 +89,7 @@ impl<'a> Fold<'a> {
     /// turns out invalid (the caller then runs the block sequentially,
     /// which reports it).
     pub(super) fn finish(self, results: Vec<PartFold>) -> Option<BlockOutput> {
-        if self.invalid.load(Ordering::Relaxed) {
+        if self.invalid.load(atomic::Ordering::Relaxed) {
             return None;
         }
         let mut receipts = Vec::with_capacity(self.outcomes.len());
@@ -133,10 +134,10 @@ impl<'a> Fold<'a> {
                 self.finish_account(account, &[], &mut changes)
             });
         if finals.is_none() {
-            self.invalid.store(true, Ordering::Relaxed);
+            self.invalid.store(true, atomic::Ordering::Relaxed);
         }
         let Finals {
-            mut accounts,
+            accounts,
             mut slots,
         } = finals.unwrap_or_default();
 
@@ -167,46 +168,43 @@ impl<'a> Fold<'a> {
         }
         // A sorted run from each sender: a stable sort merges them.
         slots.sort_by(slot_order::by_address_and_slot);
-        let runs: Vec<&[SlotFinal]> = slots.chunk_by(|a, b| a.address == b.address).collect();
-        // Where each account's slots are, for its account to take them.
-        let run_of: HashMap<Address, usize, DefaultHashBuilder> = runs
-            .iter()
-            .enumerate()
-            .map(|(i, run)| (run[0].address, i))
-            .collect();
-        let mut taken = vec![false; runs.len()];
-        changes.reserve(runs.len());
-        for account in accounts.drain(..) {
-            let run = match run_of.get(&account.address) {
-                Some(&i) => {
-                    taken[i] = true;
-                    runs[i]
+        // The accounts in address order meet their slots' runs in one walk
+        // of both, where a map from address to run hashed every address
+        // twice (a swap block's pools: a fifth of its fold).
+        let mut runs = slots.chunk_by(|a, b| a.address == b.address).peekable();
+        let mut untaken: Vec<&[SlotFinal]> = Vec::new();
+        changes.reserve(accounts.len());
+        for (_, i) in address_order(&accounts, |account| &account.address) {
+            let account = &accounts[i as usize];
+            let mut run: &[SlotFinal] = &[];
+            while let Some(next) = runs.peek() {
+                match next[0].address.cmp(&account.address) {
+                    Ordering::Less => untaken.extend(runs.next()),
+                    Ordering::Equal => {
+                        run = runs.next().unwrap_or_default();
+                        break;
+                    }
+                    Ordering::Greater => break,
                 }
-                None => &[],
-            };
-            self.finish_account(&account, run, &mut changes);
+            }
+            self.finish_account(account, run, &mut changes);
         }
+        untaken.extend(runs);
         spare::keep_account_list(accounts);
         // Accounts whose slots changed and nothing else (a pool's reserves),
         // a few pre-state lookups before their accounts: lookups with
         // nothing between them overlap their cache misses.
-        let untaken: Vec<&[SlotFinal]> = runs
-            .iter()
-            .zip(&taken)
-            .filter(|(_, taken)| !**taken)
-            .map(|(run, _)| *run)
-            .collect();
         for group in untaken.chunks(PRE_LOOKAHEAD) {
             let mut pres = [None; PRE_LOOKAHEAD];
             for (run, pre) in group.iter().zip(&mut pres) {
-                *pre = self.pre.account(&run[0].address);
+                *pre = pre_account_fetched(self.pre, &run[0].address);
             }
             for (run, pre) in group.iter().zip(pres) {
                 let account = AccountFinal::from_pre(run[0].address, pre);
                 self.finish_account(&account, run, &mut changes);
             }
         }
-        drop((untaken, run_of, runs));
+        drop(untaken);
         spare::keep_slot_list(slots);
         PartFold {
             receipts,

@@ -15,7 +15,7 @@ use crate::{LazyToken, PreState};
 use revm::context::{Cfg, CfgEnv, Transaction, TxEnv};
 use revm::primitives::{keccak256, Address, TxKind, B256, KECCAK_EMPTY, U256};
 
-use super::memory::{Location, Value};
+use super::memory::{Location, SlotDelta, Value};
 
 /// The balance a lazily updated sender is given while it executes; the real
 /// balance is checked when the block is folded.
@@ -150,6 +150,9 @@ pub(crate) struct LazyTokenTransfer {
     sender_slot: U256,
     recipient_slot: U256,
     mock_recipient: U256,
+    /// The balances as read, where they came from the pre-state.
+    sender_found: Option<U256>,
+    recipient_found: Option<U256>,
 }
 
 impl LazyTokenTransfer {
@@ -217,18 +220,25 @@ impl LazyTokenTransfer {
             sender_slot,
             recipient_slot,
             mock_recipient: if zero { U256::ZERO } else { U256::from(1) },
+            sender_found: sender_pre.then_some(sender_balance),
+            recipient_found: recipient_pre.then_some(recipient_balance),
         }))
     }
 
     /// The mock value of a balance slot this transfer runs against.
     pub(super) fn mock(&self, address: Address, slot: U256) -> Option<U256> {
+        self.mock_and_found(address, slot).map(|(mock, _)| mock)
+    }
+
+    /// A mocked slot's mock, and its real value where read from the pre-state.
+    fn mock_and_found(&self, address: Address, slot: U256) -> Option<(U256, Option<U256>)> {
         if address != self.token {
             return None;
         }
         if slot == self.sender_slot {
-            Some(MOCK_TOKEN_SENDER)
+            Some((MOCK_TOKEN_SENDER, self.sender_found))
         } else if slot == self.recipient_slot {
-            Some(self.mock_recipient)
+            Some((self.mock_recipient, self.recipient_found))
         } else {
             None
         }
@@ -240,22 +250,12 @@ impl LazyTokenTransfer {
             let Location::Storage(address, slot) = *loc else {
                 continue;
             };
-            let (Some(mock), Value::Storage { value: now, .. }) =
-                (self.mock(address, slot), &*value)
+            let (Some((mock, found)), Value::Storage { value: now, .. }) =
+                (self.mock_and_found(address, slot), &*value)
             else {
                 continue;
             };
-            *value = if *now >= mock {
-                Value::StorageDelta {
-                    add: *now - mock,
-                    sub: U256::ZERO,
-                }
-            } else {
-                Value::StorageDelta {
-                    add: U256::ZERO,
-                    sub: mock - *now,
-                }
-            };
+            *value = Value::StorageDelta(SlotDelta::between(mock, *now, found));
         }
     }
 }

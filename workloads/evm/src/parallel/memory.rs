@@ -67,11 +67,57 @@ pub(crate) enum Value {
         read: U256,
     },
     /// A lazy update of a storage slot (a declared token balance).
-    StorageDelta {
-        add: U256,
-        sub: U256,
-    },
+    StorageDelta(SlotDelta),
     StorageReset,
+}
+
+/// A lazy token transfer's change to a balance slot, and what its writer
+/// found there where that came from the pre-state: for the slot's lowest
+/// writer, which the fold then need not look up (a token's tens of
+/// thousands of balance slots, a cache miss each). Fits where a sender's
+/// debit does, so the memory's entries stay as they are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotDelta {
+    amount: U256,
+    found: U256,
+    taken: bool,
+    found_in_pre: bool,
+}
+
+impl SlotDelta {
+    /// The change from `before` to `after`; `found_in_pre`, the slot's
+    /// pre-state value where the writer read it from there.
+    pub(crate) fn between(before: U256, after: U256, found_in_pre: Option<U256>) -> Self {
+        let taken = after < before;
+        Self {
+            amount: if taken {
+                before - after
+            } else {
+                after - before
+            },
+            taken,
+            found: found_in_pre.unwrap_or_default(),
+            found_in_pre: found_in_pre.is_some(),
+        }
+    }
+
+    /// What it adds and what it takes.
+    fn add_sub(&self) -> (U256, U256) {
+        if self.taken {
+            (U256::ZERO, self.amount)
+        } else {
+            (self.amount, U256::ZERO)
+        }
+    }
+
+    fn apply(&self, value: U256) -> U256 {
+        let (add, sub) = self.add_sub();
+        (value + add).saturating_sub(sub)
+    }
+
+    fn found_in_pre(&self) -> Option<U256> {
+        self.found_in_pre.then_some(self.found)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -271,8 +317,9 @@ impl SlotVersions {
                     found.full = Some((*writer, *value));
                     break;
                 }
-                Entry::Data(Value::StorageDelta { add, sub }) => {
-                    found.deltas.push((*writer, *add, *sub))
+                Entry::Data(Value::StorageDelta(delta)) => {
+                    let (add, sub) = delta.add_sub();
+                    found.deltas.push((*writer, add, sub))
                 }
                 Entry::Data(_) => unreachable!("only storage lives at Storage"),
             }
@@ -311,7 +358,7 @@ fn final_storage(versions: &[(TxIdx, Entry)], pre: U256) -> U256 {
         });
     let (base, above) = full.unwrap_or((pre, versions));
     above.iter().fold(base, |v, (_, e)| match e {
-        Entry::Data(Value::StorageDelta { add, sub }) => (v + add).saturating_sub(*sub),
+        Entry::Data(Value::StorageDelta(delta)) => delta.apply(v),
         _ => unreachable!("only storage values live at Storage, and no estimates remain"),
     })
 }
@@ -456,6 +503,21 @@ pub(crate) struct Finals {
 
 /// Accounts whose pre-state the fold looks up before finishing them.
 pub(super) const PRE_LOOKAHEAD: usize = 32;
+
+/// `address`'s pre-state entry, its lines asked for: the fold looks up a run
+/// of accounts before it reads any, and an entry's balance and nonce sit a
+/// line or two past the key the lookup compared, a second miss for each
+/// account where no fetch had started.
+pub(super) fn pre_account_fetched<'p>(
+    pre: &'p PreState,
+    address: &Address,
+) -> Option<&'p AccountInfo> {
+    let found = pre.account(address);
+    if let Some(info) = found {
+        prefetch::for_read(info);
+    }
+    found
+}
 
 /// Shards for the largest blocks; small blocks get fewer (each is an
 /// allocation, faulted in, before the first transaction runs).
@@ -1117,7 +1179,7 @@ impl<'a> MvMemory<'a> {
                 let mut pres = [None; PRE_LOOKAHEAD];
                 for ((loc, _), pre) in run.iter().zip(&mut pres) {
                     if let Location::Basic(address) = loc {
-                        *pre = self.pre.account(address);
+                        *pre = pre_account_fetched(self.pre, address);
                     }
                 }
                 for ((loc, versions), pre) in run.iter().zip(pres) {
@@ -1162,16 +1224,18 @@ impl<'a> MvMemory<'a> {
     }
 
     /// A written slot's value before the block, every transaction final and
-    /// valid: what its lowest writer read, or the pre-state's where that
-    /// writer read nothing. That holds while every slot revm did not load
-    /// from us is written as a wipe (a created account's: its block records
-    /// a wipe, and this is not asked) or as a delta (a lazy token's mocked
-    /// balances).
+    /// valid: what its lowest writer read, or what a lazy token writer found
+    /// in the pre-state, or the pre-state's where that writer read nothing.
+    /// That holds while every slot revm did not load from us is written as a
+    /// wipe (a created account's: its block records a wipe, and this is not
+    /// asked) or as a delta (a lazy token's mocked balances).
     fn slot_before(&self, address: &Address, slot: &U256, versions: &[(TxIdx, Entry)]) -> U256 {
-        match versions.first() {
-            Some((_, Entry::Data(Value::Storage { read, .. }))) => *read,
-            _ => self.pre.storage_slot(address, slot),
-        }
+        let found = match versions.first() {
+            Some((_, Entry::Data(Value::Storage { read, .. }))) => Some(*read),
+            Some((_, Entry::Data(Value::StorageDelta(delta)))) => delta.found_in_pre(),
+            _ => None,
+        };
+        found.unwrap_or_else(|| self.pre.storage_slot(address, slot))
     }
 
     /// An account's balance and nonce after the block, its lazy senders
@@ -1233,19 +1297,18 @@ mod tests {
                 read: pre,
             })
         };
-        let delta = |add: u64, sub: u64| {
-            Entry::Data(Value::StorageDelta {
-                add: U256::from(add),
-                sub: U256::from(sub),
-            })
+        // A delta from 100 to `after`.
+        let delta = |after: u64| {
+            let change = SlotDelta::between(U256::from(100), U256::from(after), None);
+            Entry::Data(Value::StorageDelta(change))
         };
         let cases: Vec<Vec<Entry>> = vec![
             vec![full(5)],
-            vec![delta(7, 0)],
-            vec![delta(0, 2_000), delta(3, 0)],
-            vec![delta(10, 1), full(50), delta(5, 0), delta(0, 20)],
-            vec![full(50), delta(5, 0), full(9), delta(1, 0)],
-            vec![delta(1, 1), delta(2, 0), full(4)],
+            vec![delta(107)],
+            vec![full(50), delta(0), delta(103)],
+            vec![delta(109), full(50), delta(105), delta(80)],
+            vec![full(50), delta(105), full(9), delta(101)],
+            vec![delta(100), delta(102), full(4)],
         ];
         for (i, entries) in cases.into_iter().enumerate() {
             let versions: Vec<(TxIdx, Entry)> = entries

@@ -53,3 +53,22 @@ pub(super) fn for_write<T>(value: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+/// Starts fetching, for reading, the lines `value` spans: a value found
+/// through a table (a pre-state account) whose fields sit a line or two
+/// past the key the lookup compared, fetched for a run of them at once.
+#[inline]
+pub(super) fn for_read<T>(value: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = value as *const i8;
+        let offset = start as usize % LINE;
+        for line in (0..offset + std::mem::size_of::<T>().max(1)).step_by(LINE) {
+            let at = start.wrapping_sub(offset).wrapping_add(line);
+            // SAFETY: a prefetch reads nothing and cannot fault.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}

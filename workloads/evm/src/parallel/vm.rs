@@ -238,7 +238,11 @@ impl Database for MvDb<'_> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, MvError> {
-        if let Some(mock) = self.lazy_token.and_then(|t| t.mock(address, index)) {
+        if let Some(mock) = self
+            .lazy_token
+            .as_ref()
+            .and_then(|t| t.mock(address, index))
+        {
             return Ok(mock);
         }
         let mv = self.mv;
