@@ -74,6 +74,17 @@ impl<'a> MvDb<'a> {
         });
     }
 
+    /// A lazy transfer's account's code (none: the worker's empty code),
+    /// moved out for revm's account rather than cloned: each clone and drop
+    /// of the code is an atomic, which waits for every store before it.
+    fn lazy_code(&mut self, account: usize) -> (B256, Option<Bytecode>) {
+        let (hash, code) = &mut self.lazy_codes[account];
+        let code = code
+            .take()
+            .or_else(|| self.code_copies.code_of(*hash, None));
+        (*hash, code)
+    }
+
     fn writers(&mut self) -> Option<&mut Vec<TxIdx>> {
         self.writers.as_mut()
     }
@@ -210,14 +221,11 @@ impl Database for MvDb<'_> {
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, MvError> {
         if let Some(lazy) = self.lazy {
             if address == lazy.sender {
-                return Ok(Some(info(
-                    MOCK_SENDER_BALANCE,
-                    self.nonce,
-                    self.lazy_codes[0].clone(),
-                )));
+                let code = self.lazy_code(0);
+                return Ok(Some(info(MOCK_SENDER_BALANCE, self.nonce, code)));
             }
             if address == lazy.recipient {
-                return Ok(Some(info(U256::ZERO, 0, self.lazy_codes[1].clone())));
+                return Ok(Some(info(U256::ZERO, 0, self.lazy_code(1))));
             }
         }
         let mv = self.mv;
