@@ -37,7 +37,7 @@ use fold::{Fold, PartFold};
 use memory::{Location, MvMemory, TxIdx};
 use revm::context::{CfgEnv, TxEnv};
 use revm::primitives::{Address, TxKind, B256, U256};
-use scheduler::{Scheduler, Task};
+use scheduler::{Claimed, Scheduler, Task};
 use slots::{Slot, Slots};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -560,9 +560,12 @@ impl Shared<'_> {
             })
         };
         self.early.working.fetch_add(1, Ordering::Relaxed);
+        let mut claimed = Claimed::default();
         let mut idle = 0u32;
         while !self.scheduler.done() {
-            task = match first_left(task.take()).or_else(|| self.scheduler.next_task(worker)) {
+            task = match first_left(task.take())
+                .or_else(|| self.scheduler.next_task(worker, &mut claimed))
+            {
                 Some(Task::Execute(tx, incarnation)) => {
                     idle = 0;
                     executed.push(tx);

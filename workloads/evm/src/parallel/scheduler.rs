@@ -5,8 +5,27 @@
 use super::line::OneLine;
 use super::memory::TxIdx;
 use crossbeam_utils::CachePadded;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// Transactions claimed from a shared index at once while the block shows
+/// no conflict. Each claim moves the index's line to the claiming core:
+/// claimed one at a time, twice a transaction (execution, then validation),
+/// those moves were a tenth of a block of transfers' time at two threads.
+/// Once a transaction has had to wait or run again, claims are single:
+/// runs of neighbours on one core made mainnet blocks with conflicts run
+/// more transactions again (0.06 to 0.10 a transaction on one).
+const CLAIM: usize = 8;
+
+/// A worker's claimed and not yet taken executions and validations. While
+/// it holds either, the worker counts one task more, so the block cannot be
+/// found done with a claimed transaction not yet run.
+#[derive(Debug, Default)]
+pub(crate) struct Claimed {
+    execute: Range<TxIdx>,
+    validate: Range<TxIdx>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -40,6 +59,8 @@ pub(crate) struct Scheduler {
     /// line between all the cores. Only the check for the end adds them up.
     active: Vec<CachePadded<AtomicUsize>>,
     done: CachePadded<AtomicBool>,
+    /// Some transaction waited on another or was aborted: claims are single.
+    conflicted: CachePadded<AtomicBool>,
     txs: Vec<OneLine<TxSlot>>,
 }
 
@@ -62,6 +83,7 @@ impl Scheduler {
                 .map(|_| CachePadded::new(AtomicUsize::new(0)))
                 .collect(),
             done: CachePadded::new(AtomicBool::new(n == 0)),
+            conflicted: CachePadded::new(AtomicBool::new(false)),
             txs: (0..n)
                 .map(|_| {
                     OneLine(TxSlot {
@@ -136,39 +158,76 @@ impl Scheduler {
         None
     }
 
-    fn next_version_to_execute(&self, worker: usize) -> Option<Task> {
-        if self.execution_idx.load(Ordering::SeqCst) >= self.n {
+    /// Claims the next transactions of `index` into `claimed` (the worker's
+    /// hold on them counted as a task); false once it is past the block.
+    fn claim(&self, worker: usize, index: &AtomicUsize, claimed: &mut Range<TxIdx>) -> bool {
+        if index.load(Ordering::SeqCst) >= self.n {
             self.check_done();
-            return None;
+            return false;
         }
         self.took_task(worker);
-        let idx = self.execution_idx.fetch_add(1, Ordering::SeqCst);
-        self.try_incarnate(worker, idx)
+        let size = if self.conflicted.load(Ordering::Relaxed) {
+            1
+        } else {
+            CLAIM
+        };
+        let first = index.fetch_add(size, Ordering::SeqCst);
+        *claimed = first.min(self.n)..(first + size).min(self.n);
+        if claimed.start >= claimed.end {
+            self.ended_task(worker);
+        }
+        true
     }
 
-    fn next_version_to_validate(&self, worker: usize) -> Option<Task> {
-        if self.validation_idx.load(Ordering::SeqCst) >= self.n {
-            self.check_done();
-            return None;
+    /// The next claimed transaction, as a task of its own; the hold on the
+    /// claim ends with its last.
+    fn take_claimed(&self, worker: usize, claimed: &mut Range<TxIdx>) -> Option<TxIdx> {
+        let tx = claimed.next()?;
+        if claimed.start >= claimed.end {
+            // The hold passes to this task.
+            return Some(tx);
         }
         self.took_task(worker);
-        let idx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
-        if idx < self.n {
-            let s = self.txs[idx].state.lock().unwrap();
-            if s.status == Status::Executed {
-                return Some(Task::Validate(idx, s.incarnation));
-            }
+        Some(tx)
+    }
+
+    fn validation_of(&self, worker: usize, tx: TxIdx) -> Option<Task> {
+        let s = self.txs[tx].state.lock().unwrap();
+        if s.status == Status::Executed {
+            return Some(Task::Validate(tx, s.incarnation));
         }
+        drop(s);
         self.ended_task(worker);
         None
     }
 
-    /// The next task, validations first when they lag behind executions.
-    pub(crate) fn next_task(&self, worker: usize) -> Option<Task> {
-        if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
-            self.next_version_to_validate(worker)
-        } else {
-            self.next_version_to_execute(worker)
+    /// The next task: a claimed validation, a claimed execution, or one of
+    /// a new claim, of validations first when they lag behind executions.
+    /// None once there is nothing to claim.
+    pub(crate) fn next_task(&self, worker: usize, claimed: &mut Claimed) -> Option<Task> {
+        loop {
+            if let Some(tx) = self.take_claimed(worker, &mut claimed.validate) {
+                match self.validation_of(worker, tx) {
+                    Some(task) => return Some(task),
+                    None => continue,
+                }
+            }
+            if let Some(tx) = self.take_claimed(worker, &mut claimed.execute) {
+                match self.try_incarnate(worker, tx) {
+                    Some(task) => return Some(task),
+                    None => continue,
+                }
+            }
+            let validating = self.validation_idx.load(Ordering::SeqCst)
+                < self.execution_idx.load(Ordering::SeqCst);
+            let (index, into) = if validating {
+                (&*self.validation_idx, &mut claimed.validate)
+            } else {
+                (&*self.execution_idx, &mut claimed.execute)
+            };
+            if !self.claim(worker, index, into) {
+                return None;
+            }
         }
     }
 
@@ -183,6 +242,7 @@ impl Scheduler {
             let mut s = self.txs[tx].state.lock().unwrap();
             s.status = Status::Aborting;
         }
+        self.conflicted.store(true, Ordering::Relaxed);
         deps.push(tx);
         drop(deps);
         self.ended_task(worker);
@@ -238,6 +298,7 @@ impl Scheduler {
         let mut s = self.txs[tx].state.lock().unwrap();
         if s.incarnation == incarnation && s.status == Status::Executed {
             s.status = Status::Aborting;
+            self.conflicted.store(true, Ordering::Relaxed);
             return true;
         }
         false
