@@ -334,3 +334,66 @@ impl Scheduler {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two workers taking turns, one step each, until the scheduler is
+    /// done: how often each transaction ran, and its validations after its
+    /// last run. `abort_once` fails its transaction's first validation.
+    fn run_block(n: usize, abort_once: Option<TxIdx>) -> (Vec<usize>, Vec<usize>, bool) {
+        let scheduler = Scheduler::new(n, 2);
+        let mut claimed = [Claimed::default(), Claimed::default()];
+        let mut pending: [Option<Task>; 2] = [None, None];
+        let (mut runs, mut validated) = (vec![0; n], vec![0; n]);
+        let mut aborted_once = false;
+        for step in 0..100 * n {
+            if scheduler.done() {
+                let single = scheduler.conflicted.load(Ordering::Relaxed);
+                return (runs, validated, single);
+            }
+            let worker = step % 2;
+            let task = pending[worker]
+                .take()
+                .or_else(|| scheduler.next_task(worker, &mut claimed[worker]));
+            pending[worker] = match task {
+                Some(Task::Execute(tx, incarnation)) => {
+                    runs[tx] += 1;
+                    validated[tx] = 0;
+                    scheduler.finish_execution(worker, tx, incarnation, false)
+                }
+                Some(Task::Validate(tx, incarnation)) => {
+                    let fail = abort_once == Some(tx) && !aborted_once;
+                    aborted_once |= fail;
+                    let aborted = fail && scheduler.try_validation_abort(tx, incarnation);
+                    if !aborted {
+                        validated[tx] += 1;
+                    }
+                    scheduler.finish_validation(worker, tx, aborted)
+                }
+                None => None,
+            };
+        }
+        panic!("the scheduler never finished {n} transactions");
+    }
+
+    #[test]
+    fn claimed_runs_execute_and_validate_every_transaction_once_before_done() {
+        for n in [1, 7, 8, 9, 20, 64] {
+            let (runs, validated, single) = run_block(n, None);
+            assert!(runs.iter().all(|&r| r == 1), "{n} txs ran {runs:?}");
+            assert!(validated.iter().all(|&v| v >= 1), "{n} txs: {validated:?}");
+            assert!(!single, "no conflict, claims stay whole");
+        }
+    }
+
+    #[test]
+    fn an_abort_re_runs_its_transaction_and_claims_turn_single() {
+        let (runs, validated, single) = run_block(20, Some(11));
+        assert_eq!(runs[11], 2, "{runs:?}");
+        assert!(runs.iter().enumerate().all(|(tx, &r)| tx == 11 || r == 1));
+        assert!(validated.iter().all(|&v| v >= 1), "{validated:?}");
+        assert!(single);
+    }
+}
