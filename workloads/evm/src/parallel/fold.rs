@@ -174,7 +174,12 @@ impl<'a> Fold<'a> {
         let mut runs = slots.chunk_by(|a, b| a.address == b.address).peekable();
         let mut untaken: Vec<&[SlotFinal]> = Vec::new();
         changes.reserve(accounts.len());
-        for (_, i) in address_order(&accounts, |account| &account.address) {
+        let order = address_order(&accounts, |account| &account.address);
+        // The walk gives each address one run: a part meets each account once.
+        debug_assert!(order
+            .windows(2)
+            .all(|w| accounts[w[0].1 as usize].address < accounts[w[1].1 as usize].address));
+        for (_, i) in order {
             let account = &accounts[i as usize];
             let mut run: &[SlotFinal] = &[];
             while let Some(next) = runs.peek() {

@@ -84,6 +84,11 @@ pub(crate) struct SlotDelta {
     found_in_pre: bool,
 }
 
+const _: () = assert!(
+    std::mem::size_of::<SlotDelta>() <= std::mem::size_of::<(U256, SenderNeeds)>(),
+    "a slot delta must fit where a sender's debit does"
+);
+
 impl SlotDelta {
     /// The change from `before` to `after`; `found_in_pre`, the slot's
     /// pre-state value where the writer read it from there.
@@ -1157,10 +1162,10 @@ impl<'a> MvMemory<'a> {
             // each account is finished when its balance is met.
             let mut extra: HashMap<Address, CodeAndWipe, DefaultHashBuilder> = HashMap::default();
             for run in shard.entries.chunks(PRE_LOOKAHEAD) {
-                // A run's slot values before the block first: most are read
-                // from what their lowest writer read, the rest (lazy token
-                // balances) from the pre-state, looked up together as
-                // accounts are below.
+                // A run's slot values before the block first: most are what
+                // their lowest writer read or found in the pre-state; the
+                // rest (a lazy token balance whose lowest writer read it
+                // from below) are looked up together, as accounts are below.
                 let mut befores = [None; PRE_LOOKAHEAD];
                 for ((loc, versions), before) in run.iter().zip(&mut befores) {
                     if let (false, Location::Storage(address, slot)) = (wiped, loc) {
@@ -1286,6 +1291,46 @@ mod tests {
                 assert_eq!(set.contains(&loc), i < n, "{n} writes, slot {i}");
             }
         }
+    }
+
+    #[test]
+    fn a_slot_delta_adds_or_takes_and_keeps_only_a_pre_state_find() {
+        let (five, nine) = (U256::from(5), U256::from(9));
+        let added = SlotDelta::between(five, nine, Some(five));
+        assert_eq!(added.apply(U256::from(100)), U256::from(104));
+        assert_eq!(added.found_in_pre(), Some(five));
+        let taken = SlotDelta::between(nine, five, None);
+        assert_eq!(taken.apply(U256::from(100)), U256::from(96));
+        assert_eq!(taken.apply(U256::from(3)), U256::ZERO, "saturates");
+        assert_eq!(taken.found_in_pre(), None);
+        let same = SlotDelta::between(nine, nine, Some(U256::ZERO));
+        assert_eq!(same.apply(nine), nine);
+        assert_eq!(same.found_in_pre(), Some(U256::ZERO));
+    }
+
+    #[test]
+    fn a_slot_before_the_block_comes_from_its_lowest_writer_or_the_pre_state() {
+        let (token, slot) = (Address::with_last_byte(7), U256::from(3));
+        let mut pre = PreState::new();
+        pre.insert_storage(token, slot, U256::from(40));
+        let mv = MvMemory::new(&pre, Address::ZERO, 4, 16);
+        let delta = |found| {
+            let change = SlotDelta::between(U256::from(1), U256::from(2), found);
+            vec![(1, Entry::Data(Value::StorageDelta(change)))]
+        };
+        // What the writer found is taken as it is (here a value the
+        // pre-state does not hold, to tell the two apart).
+        let found = delta(Some(U256::from(41)));
+        assert_eq!(mv.slot_before(&token, &slot, &found), U256::from(41));
+        assert_eq!(mv.slot_before(&token, &slot, &delta(None)), U256::from(40));
+        let full = vec![(
+            2,
+            Entry::Data(Value::Storage {
+                value: U256::from(9),
+                read: U256::from(42),
+            }),
+        )];
+        assert_eq!(mv.slot_before(&token, &slot, &full), U256::from(42));
     }
 
     #[test]

@@ -26,19 +26,25 @@ static PREFETCHW: LazyLock<bool> = LazyLock::new(|| {
     __cpuid(0x8000_0000).eax >= 0x8000_0001 && __cpuid(0x8000_0001).ecx & (1 << 8) != 0
 });
 
+/// The start of each line `value` spans: a value that straddles lines
+/// spans one more than its size says.
+#[cfg(target_arch = "x86_64")]
+fn lines<T>(value: *const T) -> impl Iterator<Item = *const i8> {
+    let start = value as *const i8;
+    let offset = start as usize % LINE;
+    (0..offset + std::mem::size_of::<T>().max(1))
+        .step_by(LINE)
+        .map(move |line| start.wrapping_sub(offset).wrapping_add(line))
+}
+
 /// Starts fetching, for writing, the lines `value` spans (it may be memory
 /// a `Vec` reserved and has not yet written).
 #[inline]
 pub(super) fn for_write<T>(value: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
-        let start = value as *const i8;
-        // From the line `value` starts in to the one it ends in: a value
-        // that straddles lines spans one more than its size says.
-        let offset = start as usize % LINE;
         let exclusive = *PREFETCHW;
-        for line in (0..offset + std::mem::size_of::<T>().max(1)).step_by(LINE) {
-            let at = start.wrapping_sub(offset).wrapping_add(line);
+        for at in lines(value) {
             // SAFETY: a prefetch reads nothing and cannot fault; PREFETCHW
             // runs only where CPUID reports it.
             unsafe {
@@ -60,14 +66,9 @@ pub(super) fn for_write<T>(value: *const T) {
 #[inline]
 pub(super) fn for_read<T>(value: *const T) {
     #[cfg(target_arch = "x86_64")]
-    {
-        let start = value as *const i8;
-        let offset = start as usize % LINE;
-        for line in (0..offset + std::mem::size_of::<T>().max(1)).step_by(LINE) {
-            let at = start.wrapping_sub(offset).wrapping_add(line);
-            // SAFETY: a prefetch reads nothing and cannot fault.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
-        }
+    for at in lines(value) {
+        // SAFETY: a prefetch reads nothing and cannot fault.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
