@@ -195,6 +195,9 @@ impl<'a> Fold<'a> {
             self.finish_account(account, run, &mut changes);
         }
         untaken.extend(runs);
+        // The walk's accounts were counted in the part's locations; these
+        // were not (nothing wrote their balances).
+        changes.reserve(untaken.len());
         spare::keep_account_list(accounts);
         // Accounts whose slots changed and nothing else (a pool's reserves),
         // a few pre-state lookups before their accounts: lookups with

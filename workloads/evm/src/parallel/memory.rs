@@ -106,18 +106,13 @@ impl SlotDelta {
         }
     }
 
-    /// What it adds and what it takes.
-    fn add_sub(&self) -> (U256, U256) {
-        if self.taken {
-            (U256::ZERO, self.amount)
-        } else {
-            (self.amount, U256::ZERO)
-        }
-    }
-
+    /// `value` with the change made (a take stops at zero).
     fn apply(&self, value: U256) -> U256 {
-        let (add, sub) = self.add_sub();
-        (value + add).saturating_sub(sub)
+        if self.taken {
+            value.saturating_sub(self.amount)
+        } else {
+            value + self.amount
+        }
     }
 
     fn found_in_pre(&self) -> Option<U256> {
@@ -298,7 +293,7 @@ impl Deltas {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlotVersions {
     pub full: Option<(TxIdx, U256)>,
-    pub deltas: Vec<(TxIdx, U256, U256)>,
+    pub deltas: Vec<(TxIdx, SlotDelta)>,
 }
 
 impl SlotVersions {
@@ -322,10 +317,7 @@ impl SlotVersions {
                     found.full = Some((*writer, *value));
                     break;
                 }
-                Entry::Data(Value::StorageDelta(delta)) => {
-                    let (add, sub) = delta.add_sub();
-                    found.deltas.push((*writer, add, sub))
-                }
+                Entry::Data(Value::StorageDelta(delta)) => found.deltas.push((*writer, *delta)),
                 Entry::Data(_) => unreachable!("only storage lives at Storage"),
             }
         }
@@ -344,8 +336,8 @@ impl SlotVersions {
         };
         self.deltas
             .iter()
-            .filter(|(w, _, _)| live(*w))
-            .fold(base, |v, (_, add, sub)| (v + add).saturating_sub(*sub))
+            .filter(|(w, _)| live(*w))
+            .fold(base, |v, (_, delta)| delta.apply(v))
     }
 }
 
