@@ -8,7 +8,9 @@
 //! barrier each finishes its own accounts with their slots: no thread
 //! gathers anything for the others. An account that can have no changed
 //! slots (most of a block of transfers) is finished before the barrier, as
-//! it is met. Small blocks fold on the calling thread alone.
+//! it is met. Receipts come last, a chunk at a time, taken by whichever
+//! thread is done with its accounts. Small blocks fold on the calling
+//! thread alone.
 
 use super::memory::{
     pre_account_fetched, AccountFinal, Basic, Finals, MvMemory, SlotEnd, SlotFinal, PRE_LOOKAHEAD,
