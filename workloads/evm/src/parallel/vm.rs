@@ -9,7 +9,9 @@
 use super::code_copies::CodeCopies;
 use super::keccak_memo::{self, KeccakMemo};
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
-use super::memory::{Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value};
+use super::memory::{
+    note_own_writes, Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value,
+};
 use super::spare::{TxLists, Writes};
 use crate::output::Receipt;
 use crate::prestate::account_info;
@@ -71,6 +73,7 @@ impl<'a> MvDb<'a> {
             loc,
             value,
             from_pre,
+            also_written: false,
         });
     }
 
@@ -478,6 +481,7 @@ impl<'a> TxExecutor<'a> {
             if let Some(token) = db.lazy_token {
                 token.into_deltas(writes);
             }
+            note_own_writes(&mut db.reads, writes);
             fee
         } else {
             U256::ZERO
@@ -549,7 +553,7 @@ fn writes_of(
         }
         if account.is_selfdestructed() {
             writes.push((Location::Basic(address), Value::Basic(None)));
-            writes.push((Location::Code(address), Value::Code(KECCAK_EMPTY, None)));
+            writes.push((Location::Code(address), Value::Code(KECCAK_EMPTY)));
             writes.push((Location::StorageReset(address), Value::StorageReset));
             continue;
         }
@@ -564,10 +568,9 @@ fn writes_of(
             writes.push((Location::Basic(address), Value::Basic(basic)));
         }
         if code_read != Some(account.info.code_hash) {
-            writes.push((
-                Location::Code(address),
-                Value::Code(account.info.code_hash, account.info.code.clone()),
-            ));
+            db.mv
+                .note_code(account.info.code_hash, account.info.code.as_ref());
+            writes.push((Location::Code(address), Value::Code(account.info.code_hash)));
         }
         let created = account.is_created();
         if created {
