@@ -296,12 +296,17 @@ impl Scheduler {
         if lowest != usize::MAX {
             self.decrease_execution_idx(lowest);
         }
+        // Validations that passed `tx` before it ran: it is validated here,
+        // on the core that holds its reads, and a new location sends every
+        // transaction above it back to be validated again. (Lowering the
+        // index to `tx` left its validation to whichever worker claimed it
+        // next: the other core half the time, which read the transaction's
+        // read list across cores.)
         if self.validation_idx.load(Ordering::SeqCst) > tx {
             if wrote_new {
-                self.decrease_validation_idx(tx);
-            } else {
-                return Some(Task::Validate(tx, incarnation));
+                self.decrease_validation_idx(tx + 1);
             }
+            return Some(Task::Validate(tx, incarnation));
         }
         self.ended_task(worker);
         None
@@ -434,6 +439,38 @@ mod tests {
         );
         assert_eq!(index(&scheduler.validation_idx), CLAIM);
         assert_eq!(index(&scheduler.execution_idx), CLAIM + 1);
+    }
+
+    #[test]
+    fn a_transaction_run_after_validations_passed_it_is_validated_by_its_runner() {
+        let scheduler = Scheduler::new(40, 2);
+        let index = |i: &AtomicUsize| i.load(Ordering::SeqCst);
+        let mut claimed = Claimed::default();
+        assert_eq!(
+            scheduler.next_task(0, &mut claimed),
+            Some(Task::Execute(0, 0))
+        );
+        // Another worker's claim of validations passed 0 while it ran.
+        scheduler.validation_idx.store(5, Ordering::SeqCst);
+        // New writes: its runner validates it, and every transaction above
+        // it is to be validated again.
+        assert_eq!(
+            scheduler.finish_execution(0, 0, 0, true),
+            Some(Task::Validate(0, 0))
+        );
+        assert_eq!(index(&scheduler.validation_idx), 1);
+        assert_eq!(scheduler.finish_validation(0, 0, false), None);
+        // No new writes: validated by its runner, the index left alone.
+        assert_eq!(
+            scheduler.next_task(0, &mut claimed),
+            Some(Task::Execute(1, 0))
+        );
+        scheduler.validation_idx.store(5, Ordering::SeqCst);
+        assert_eq!(
+            scheduler.finish_execution(0, 1, 0, false),
+            Some(Task::Validate(1, 0))
+        );
+        assert_eq!(index(&scheduler.validation_idx), 5);
     }
 
     #[test]
