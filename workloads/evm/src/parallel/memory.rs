@@ -773,47 +773,40 @@ impl WrittenFilter {
         (mixed, rare)
     }
 
-    /// The word and bit of `loc`, in the bitmap its kind is kept in.
-    fn word(&self, loc: &Location) -> (&AtomicU64, u64) {
+    /// The bitmap `loc`'s kind is kept in, and its hash there.
+    fn bitmap_of(&self, loc: &Location) -> (&Bitmap, u64) {
         match Self::mix(loc) {
-            (mixed, true) => self.rarely.at(mixed),
-            (mixed, false) => self.often.at(mixed),
+            (mixed, true) => (&self.rarely, mixed),
+            (mixed, false) => (&self.often, mixed),
         }
     }
 
     /// Call under the shard's lock, once a second transaction has a
     /// version of `loc`.
     fn insert_shared(&self, loc: &Location) {
-        let (word, mask) = self.shared.at(Self::mix(loc).0);
-        if word.load(Ordering::Acquire) & mask == 0 {
-            word.fetch_or(mask, Ordering::Release);
-        }
+        self.shared.set(Self::mix(loc).0);
     }
 
     /// False when at most one transaction has ever had a version of `loc`.
     fn may_be_shared(&self, loc: &Location) -> bool {
-        let (word, mask) = self.shared.at(Self::mix(loc).0);
-        word.load(Ordering::Acquire) & mask != 0
+        self.shared.contains(Self::mix(loc).0)
     }
 
     /// Call before the location's version is stored.
     fn insert(&self, loc: &Location) {
-        let (word, mask) = self.word(loc);
-        // Bits only ever get set: a hot location (one sender's every
-        // transfer) reads its bit instead of writing its cache line each time.
-        if word.load(Ordering::Acquire) & mask == 0 {
-            word.fetch_or(mask, Ordering::Release);
-        }
+        let (bitmap, mixed) = self.bitmap_of(loc);
+        bitmap.set(mixed);
     }
 
     fn may_contain(&self, loc: &Location) -> bool {
-        let (word, mask) = self.word(loc);
-        word.load(Ordering::Acquire) & mask != 0
+        let (bitmap, mixed) = self.bitmap_of(loc);
+        bitmap.contains(mixed)
     }
 
     /// Starts fetching the word `loc` will be set in.
     fn prefetch(&self, loc: &Location) {
-        prefetch::for_write(self.word(loc).0);
+        let (bitmap, mixed) = self.bitmap_of(loc);
+        prefetch::for_write(bitmap.at(mixed).0);
     }
 }
 
@@ -835,6 +828,20 @@ impl Bitmap {
     fn at(&self, mixed: u64) -> (&AtomicU64, u64) {
         let index = (mixed >> self.shift) as usize;
         (&self.words[index / 64], 1 << (index % 64))
+    }
+
+    /// Bits only ever get set: a hot location (one sender's every transfer)
+    /// reads its bit instead of writing its cache line each time.
+    fn set(&self, mixed: u64) {
+        let (word, mask) = self.at(mixed);
+        if word.load(Ordering::Acquire) & mask == 0 {
+            word.fetch_or(mask, Ordering::Release);
+        }
+    }
+
+    fn contains(&self, mixed: u64) -> bool {
+        let (word, mask) = self.at(mixed);
+        word.load(Ordering::Acquire) & mask != 0
     }
 }
 
@@ -1384,17 +1391,19 @@ mod tests {
                 also_written: false,
             },
         ];
+        let writes_with = |balance: u64, value: u64| {
+            let storage = Value::Storage {
+                value: U256::from(value),
+                read: U256::ZERO,
+            };
+            vec![
+                (basic, Value::Basic(Some((U256::from(balance), 1)))),
+                (slot, storage),
+            ]
+        };
         // Transaction 5 read both from the pre-state and wrote both.
-        let writes = vec![
-            (basic, Value::Basic(Some((U256::from(90), 1)))),
-            (
-                slot,
-                Value::Storage {
-                    value: U256::from(7),
-                    read: U256::ZERO,
-                },
-            ),
-        ];
+        let writes = writes_with(90, 7);
+        let lower = writes_with(50, 4);
         note_own_writes(&mut reads, &writes);
         assert!(reads.iter().all(|r| r.also_written));
         mv.record(5, &[], &writes);
@@ -1405,16 +1414,6 @@ mod tests {
         assert!(mv.written.may_be_shared(&basic) && mv.written.may_be_shared(&slot));
         assert!(reads.iter().all(|r| mv.still_valid(5, r)));
         // A writer below with other values: both reads are stale.
-        let lower = vec![
-            (basic, Value::Basic(Some((U256::from(50), 1)))),
-            (
-                slot,
-                Value::Storage {
-                    value: U256::from(4),
-                    read: U256::ZERO,
-                },
-            ),
-        ];
         mv.record(2, &[], &lower);
         assert!(reads.iter().all(|r| !mv.still_valid(5, r)));
     }
