@@ -162,12 +162,23 @@ pub(crate) fn prefix(address: &Address) -> u64 {
 /// chase) only breaks ties.
 pub(crate) fn address_order<T>(items: &[T], address: impl Fn(&T) -> &Address) -> Vec<(u64, u32)> {
     debug_assert!(items.len() <= u32::MAX as usize);
-    let order = items
+    let keys = items
         .iter()
         .enumerate()
         .map(|(i, item)| (prefix(address(item)), i as u32))
         .collect();
-    sort_by_prefix(order, |a, b| {
+    keys_in_address_order(items, keys, address)
+}
+
+/// `keys`, the [`prefix`] and position of each of `items`, in the order of
+/// their addresses.
+pub(crate) fn keys_in_address_order<T>(
+    items: &[T],
+    keys: Vec<(u64, u32)>,
+    address: impl Fn(&T) -> &Address,
+) -> Vec<(u64, u32)> {
+    debug_assert_eq!(keys.len(), items.len());
+    sort_by_prefix(keys, |a, b| {
         a.0.cmp(&b.0)
             .then_with(|| address(&items[a.1 as usize]).cmp(address(&items[b.1 as usize])))
     })
@@ -261,6 +272,14 @@ impl StateDiff {
     /// address, position): the threads that build the parts sort their own.
     pub(crate) fn part_order(part: &[(Address, AccountChange)]) -> Vec<(u64, u32)> {
         address_order(part, |(a, _)| a)
+    }
+
+    /// [`Self::part_order`] from each change's key, taken as it was made.
+    pub(crate) fn part_order_of_keys(
+        part: &[(Address, AccountChange)],
+        keys: Vec<(u64, u32)>,
+    ) -> Vec<(u64, u32)> {
+        keys_in_address_order(part, keys, |(a, _)| a)
     }
 
     /// Parts, each with its [`Self::part_order`]: only merged here.

@@ -182,6 +182,29 @@ mod tests {
         assert!(lazy.ideal_speedup(64) > 8.0, "{lazy:?}");
     }
 
+    /// Big enough that the fold works in parts (over 2048 transactions a
+    /// part): every part sends all its token slots to the one that owns
+    /// the token, whose merge leaves the lists for the next block's fold.
+    /// Blocks after the first fold with lists another thread left.
+    #[test]
+    fn blocks_folded_in_parts_match_sequential_block_after_block() {
+        let options = ParallelOptions {
+            never_bail: true,
+            ..lazy_token_options()
+        };
+        for (seed, threads) in [(1, 2), (2, 2), (3, 3), (4, 2)] {
+            let (block, pre) = generate(4200 + seed as usize, seed, 0.0);
+            let seq = execute_sequential(&block, &pre).unwrap();
+            assert_eq!(
+                seq.changes[&TOKEN].storage.len(),
+                2 * block.transactions.len()
+            );
+            let (par, stats) = execute_parallel_with(&block, &pre, threads, &options).unwrap();
+            assert_eq!(seq.digest(), par.digest(), "seed {seed}, {threads} threads");
+            assert_eq!(stats.fallback, None, "{stats:?}");
+        }
+    }
+
     #[test]
     fn full_conflict_is_one_chain_and_parallel_agrees() {
         let (block, pre) = generate(80, 2, 1.0);

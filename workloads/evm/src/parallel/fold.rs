@@ -18,7 +18,9 @@ use super::memory::{
 use super::slot_order;
 use super::spare::{self, TxLists};
 use super::Slot;
-use crate::output::{address_order, AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff};
+use crate::output::{
+    address_order, prefix, AccountChange, BlockOutput, Receipt, SlotChanges, StateDiff,
+};
 use crate::{Block, PreState};
 use crossbeam_utils::CachePadded;
 use revm::primitives::{Address, U256};
@@ -146,7 +148,7 @@ impl<'a> Fold<'a> {
         // Every account this part finishes: most with no slots, as they are
         // met; the others once their slots have come.
         let counts = self.mv.final_counts(t, self.parts);
-        let mut changes = Vec::with_capacity(counts.0);
+        let mut changes = Changes::with_capacity(counts.0);
         let finals = self
             .mv
             .take_finals(t, self.parts, coinbase, counts, |account| {
@@ -164,29 +166,10 @@ impl<'a> Fold<'a> {
         // in order: one account's may be most of the block's (a token's
         // balances), and its part then only merges what it is sent.
         slot_order::sort_by_address_and_slot(&mut slots);
-        let mut outgoing: Vec<Vec<SlotFinal>> = (0..self.parts)
-            .map(|_| spare::slot_list(slots.len() / self.parts))
-            .collect();
-        for slot in slots.drain(..) {
-            outgoing[self.mv.part_of(slot.address, self.parts)].push(slot);
-        }
-        spare::keep_slot_list(slots);
-        for (owner, sent) in outgoing.into_iter().enumerate() {
-            if sent.is_empty() {
-                spare::keep_slot_list(sent);
-            } else {
-                self.inboxes[owner].lock().unwrap().push(sent);
-            }
-        }
+        self.send_slots(slots);
         self.barrier.wait();
         let inbox = std::mem::take(&mut *self.inboxes[t].lock().unwrap());
-        let mut slots = spare::slot_list(inbox.iter().map(Vec::len).sum());
-        for mut sent in inbox {
-            slots.append(&mut sent);
-            spare::keep_slot_list(sent);
-        }
-        // A sorted run from each sender: a stable sort merges them.
-        slots.sort_by(slot_order::by_address_and_slot);
+        let slots = merged(inbox);
         // The accounts in address order meet their slots' runs in one walk
         // of both, where a map from address to run hashed every address
         // twice (a swap block's pools: a fifth of its fold).
@@ -232,13 +215,48 @@ impl<'a> Fold<'a> {
             }
         }
         drop(untaken);
-        spare::keep_slot_list(slots);
+        // Often another thread's list (all of a token's slots were sent):
+        // kept by this thread, the sender would fault in a new one a block.
+        spare::leave_slot_list(slots);
         let mut lists = TxLists::of_this_thread();
         while self.take_receipts(&mut lists) {}
         lists.keep_for_this_thread();
+        let Changes { list, keys } = changes;
         PartFold {
-            order: StateDiff::part_order(&changes),
-            changes,
+            order: StateDiff::part_order_of_keys(&list, keys),
+            changes: list,
+        }
+    }
+
+    /// Sends `slots`, in (address, slot) order, each to the part that
+    /// finishes its account, in one list per part.
+    fn send_slots(&self, mut slots: Vec<SlotFinal>) {
+        if slots.is_empty() {
+            return spare::keep_slot_list(slots);
+        }
+        let mut counts = vec![0; self.parts];
+        for run in slots.chunk_by(|a, b| a.address == b.address) {
+            counts[self.mv.part_of(run[0].address, self.parts)] += run.len();
+        }
+        let send = |owner: usize, sent: Vec<SlotFinal>| {
+            self.inboxes[owner].lock().unwrap().push(sent);
+        };
+        // One part's slots (a token's balances): the list goes as it is.
+        if let Some(owner) = counts.iter().position(|&c| c == slots.len()) {
+            return send(owner, slots);
+        }
+        let mut outgoing: Vec<Vec<SlotFinal>> =
+            counts.iter().map(|&c| spare::slot_list(c)).collect();
+        for slot in slots.drain(..) {
+            outgoing[self.mv.part_of(slot.address, self.parts)].push(slot);
+        }
+        spare::keep_slot_list(slots);
+        for (owner, sent) in outgoing.into_iter().enumerate() {
+            if sent.is_empty() {
+                spare::keep_slot_list(sent);
+            } else {
+                send(owner, sent);
+            }
         }
     }
 
@@ -261,12 +279,7 @@ impl<'a> Fold<'a> {
     }
 
     /// Adds `account`'s change, given its changed slots in slot order.
-    fn finish_account(
-        &self,
-        account: &AccountFinal,
-        slots: &[SlotFinal],
-        changes: &mut Vec<(Address, AccountChange)>,
-    ) {
+    fn finish_account(&self, account: &AccountFinal, slots: &[SlotFinal], changes: &mut Changes) {
         let reset = account.reset;
         let mut storage = Vec::with_capacity(slots.len());
         storage.extend(slots.iter().filter_map(|slot| {
@@ -288,9 +301,52 @@ impl<'a> Fold<'a> {
         if let Some(change) =
             AccountChange::between(account.before, account.after(), reset.is_some(), storage)
         {
-            changes.push((account.address, change));
+            changes.push(account.address, change);
         }
     }
+}
+
+/// A part's account changes, each with the key that puts it in address
+/// order, taken as it is added: read back from the list afterwards, each
+/// key was a cache miss (a millisecond of a gigagas transfer block's fold).
+struct Changes {
+    list: Vec<(Address, AccountChange)>,
+    keys: Vec<(u64, u32)>,
+}
+
+impl Changes {
+    fn with_capacity(room: usize) -> Self {
+        Self {
+            list: Vec::with_capacity(room),
+            keys: Vec::with_capacity(room),
+        }
+    }
+
+    fn reserve(&mut self, more: usize) {
+        self.list.reserve(more);
+        self.keys.reserve(more);
+    }
+
+    fn push(&mut self, address: Address, change: AccountChange) {
+        self.keys.push((prefix(&address), self.list.len() as u32));
+        self.list.push((address, change));
+    }
+}
+
+/// The sorted lists a part was sent, in one list in (address, slot) order;
+/// the lists merged from go where any thread's next fold finds them.
+fn merged(mut inbox: Vec<Vec<SlotFinal>>) -> Vec<SlotFinal> {
+    if inbox.len() <= 1 {
+        return inbox.pop().unwrap_or_default();
+    }
+    let mut slots = spare::slot_list(inbox.iter().map(Vec::len).sum());
+    for mut sent in inbox {
+        slots.append(&mut sent);
+        spare::leave_slot_list(sent);
+    }
+    // A sorted run from each sender: a stable sort merges them.
+    slots.sort_by(slot_order::by_address_and_slot);
+    slots
 }
 
 /// The receipt of a final incarnation (cumulative gas filled in later),

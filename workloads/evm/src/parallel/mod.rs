@@ -439,6 +439,9 @@ fn one_sender(block: &Block, pre: &PreState) -> Option<Fallback> {
         .then_some(Fallback::HotSender)
 }
 
+/// How far ahead of the end-of-block sweep its slots are asked for.
+const SWEEP_LOOKAHEAD: usize = 16;
+
 struct Shared<'a> {
     block: &'a Block,
     pre: &'a PreState,
@@ -524,9 +527,13 @@ impl Shared<'_> {
     /// this worker made, on its own thread, for its next block: freeing
     /// another thread's blocks serialised the threads on the allocator's
     /// arena locks, and every thread sweeping every transaction's slot had
-    /// them queue on each lock.
+    /// them queue on each lock. Slots are asked for a few ahead: each is a
+    /// cache miss, which the sweep waited out one by one before its fold.
     fn keep_outcome_lists(&self, vm: &mut TxExecutor<'_>, worker: usize, executed: &[TxIdx]) {
-        for &tx in executed {
+        for (i, &tx) in executed.iter().enumerate() {
+            if let Some(&ahead) = executed.get(i + SWEEP_LOOKAHEAD) {
+                prefetch::for_write(&*self.slots[ahead]);
+            }
             let mut slot = self.slots[tx].lock().unwrap();
             if let Some(o) = slot.as_mut().filter(|o| o.worker == worker) {
                 vm.give_back(o);

@@ -15,6 +15,7 @@
 use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
 use super::vm::TxOutcome;
 use std::cell::RefCell;
+use std::sync::Mutex;
 
 pub(crate) type Writes = Vec<(Location, Value)>;
 
@@ -36,6 +37,10 @@ const TX_KEEP_CAPACITY: usize = 64;
 /// A fold thread fills a list for each fold thread, and merges what it is
 /// sent into one.
 const FOLD_KEEP: usize = 64;
+
+/// Lists of final slots one fold thread sent another, for any thread's
+/// next fold.
+static LEFT_SLOT_LISTS: Mutex<Spares<SlotFinal>> = Mutex::new(Spares::new(FOLD_KEEP, usize::MAX));
 
 /// Emptied lists of one kind, to fill again.
 pub(crate) struct Spares<T> {
@@ -74,6 +79,11 @@ impl<T> Spares<T> {
             list.clear();
             self.lists.push(list);
         }
+    }
+
+    /// Moves one list to `to`, if this has one.
+    fn lend_one(&mut self, to: &mut Self) {
+        to.lists.extend(self.lists.pop());
     }
 }
 
@@ -135,14 +145,32 @@ impl TxLists {
     }
 }
 
-/// An empty list of final slots with room for `room`, from this thread's.
+/// An empty list of final slots with room for `room`, from this thread's
+/// or else from those other threads were sent ([`leave_slot_list`]).
 pub(crate) fn slot_list(room: usize) -> Vec<SlotFinal> {
-    FOLD_SLOTS.with(|kept| kept.borrow_mut().with_room(room))
+    FOLD_SLOTS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.lists.is_empty() {
+            let mut left = LEFT_SLOT_LISTS.lock().unwrap_or_else(|e| e.into_inner());
+            left.lend_one(&mut kept);
+        }
+        kept.with_room(room)
+    })
 }
 
 /// Keeps a list of final slots for this thread's next block.
 pub(crate) fn keep_slot_list(list: Vec<SlotFinal>) {
     FOLD_SLOTS.with(|kept| kept.borrow_mut().give_back(list));
+}
+
+/// Keeps a list of final slots another fold thread sent, for whichever
+/// thread runs short: a thread that sends its slots to another every block
+/// (a token's balances) would otherwise fault in a new list every block.
+pub(crate) fn leave_slot_list(list: Vec<SlotFinal>) {
+    LEFT_SLOT_LISTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .give_back(list);
 }
 
 /// An empty list of final accounts with room for `room`.
