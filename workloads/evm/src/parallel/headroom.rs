@@ -51,7 +51,7 @@ pub fn dependency_headroom(
         let result = outcome
             .result
             .map_err(|reason| ExecutionError::InvalidTransaction { index, reason })?;
-        mv.record(index, &[], &outcome.writes);
+        mv.record(index, &[], vm.writes());
         mv.record_fee(index, fee);
         let gas = result.gas_used;
         let start = writers.iter().map(|w| finish[*w]).max().unwrap_or(0u64);

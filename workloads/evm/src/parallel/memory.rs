@@ -620,24 +620,41 @@ impl Shard {
 /// them: a scan for the usual handful, a hash set for a long one. A
 /// re-executed transaction that wrote thousands of accounts (a 2016 block's
 /// did) scanned all its old writes for each new one, and the reverse.
-enum LocationSet<'w> {
-    Few(&'w [(Location, Value)]),
+enum LocationSet<'w, T> {
+    Few(&'w [T]),
     Many(std::collections::HashSet<Location, DefaultHashBuilder>),
 }
 
-impl<'w> LocationSet<'w> {
+/// A write, or only where it went.
+pub(crate) trait Located {
+    fn location(&self) -> &Location;
+}
+
+impl Located for Location {
+    fn location(&self) -> &Location {
+        self
+    }
+}
+
+impl Located for (Location, Value) {
+    fn location(&self) -> &Location {
+        &self.0
+    }
+}
+
+impl<'w, T: Located> LocationSet<'w, T> {
     /// `probes`: how many locations will be asked about.
-    fn of(writes: &'w [(Location, Value)], probes: usize) -> Self {
+    fn of(writes: &'w [T], probes: usize) -> Self {
         if writes.len().saturating_mul(probes) <= SCAN_STEPS {
             Self::Few(writes)
         } else {
-            Self::Many(writes.iter().map(|(loc, _)| *loc).collect())
+            Self::Many(writes.iter().map(|w| *w.location()).collect())
         }
     }
 
     fn contains(&self, loc: &Location) -> bool {
         match self {
-            Self::Few(writes) => writes.iter().any(|(l, _)| l == loc),
+            Self::Few(writes) => writes.iter().any(|w| w.location() == loc),
             Self::Many(set) => set.contains(loc),
         }
     }
@@ -913,7 +930,7 @@ impl<'a> MvMemory<'a> {
     pub(crate) fn record(
         &self,
         tx: TxIdx,
-        previous: &[(Location, Value)],
+        previous: &[Location],
         writes: &[(Location, Value)],
     ) -> bool {
         let was_written = LocationSet::of(previous, writes.len());
@@ -938,7 +955,7 @@ impl<'a> MvMemory<'a> {
         }
         if !previous.is_empty() {
             let is_written = LocationSet::of(writes, previous.len());
-            for (loc, _) in previous {
+            for loc in previous {
                 if !is_written.contains(loc) {
                     let (mut shard, hash) = self.shard(loc);
                     if let Some(v) = shard.get_mut(loc, hash) {
@@ -983,9 +1000,9 @@ impl<'a> MvMemory<'a> {
     }
 
     /// Marks `tx`'s writes (and fee) as estimates before it re-executes.
-    pub(crate) fn mark_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
+    pub(crate) fn mark_estimates(&self, tx: TxIdx, written: &[Location]) {
         *self.fees[tx].lock().unwrap() = Fee::Pending;
-        for (loc, _) in writes {
+        for loc in written {
             let (mut shard, hash) = self.shard(loc);
             if let Some(e) = shard.get_mut(loc, hash).and_then(|v| v.get_mut(tx)) {
                 *e = Entry::Estimate;

@@ -513,8 +513,8 @@ impl Shared<'_> {
             };
             let Execution { outcome, fee, .. } = vm.execute(tx, mode).ok()?;
             executions += 1;
-            let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
-            self.mv.record(tx, previous, &outcome.writes);
+            let previous = slot.as_ref().map_or(&[][..], |o| &o.written);
+            self.mv.record(tx, previous, vm.writes());
             self.mv.record_fee(tx, fee);
             if let Some(mut old) = slot.replace(outcome) {
                 vm.give_back(&mut old);
@@ -647,9 +647,8 @@ impl Shared<'_> {
         counts.executions += 1;
         let (wrote_new, replaced) = {
             let mut slot = self.slots[tx].lock().unwrap();
-            let previous = slot.as_ref().map_or(&[][..], |o| &o.writes);
-            let wrote_new =
-                self.mv.record(tx, previous, &outcome.writes) | self.mv.record_fee(tx, fee);
+            let previous = slot.as_ref().map_or(&[][..], |o| &o.written);
+            let wrote_new = self.mv.record(tx, previous, vm.writes()) | self.mv.record_fee(tx, fee);
             (wrote_new, slot.replace(outcome))
         };
         let again = replaced.is_some();
@@ -680,7 +679,7 @@ impl Shared<'_> {
         if aborted {
             counts.conflicts += 1;
             if let Some(o) = slot.as_ref() {
-                self.mv.mark_estimates(tx, &o.writes);
+                self.mv.mark_estimates(tx, &o.written);
             }
         }
         drop(slot);

@@ -102,7 +102,7 @@ mod tests {
                 logs: Vec::new(),
             }),
             reads: Vec::new(),
-            writes: Vec::new(),
+            written: Vec::new(),
             worker: 0,
         }
     }

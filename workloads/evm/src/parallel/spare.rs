@@ -91,7 +91,7 @@ impl<T> Spares<T> {
 /// a block, given back when it ends.
 pub(crate) struct TxLists {
     reads: Spares<Read>,
-    writes: Spares<(Location, Value)>,
+    written: Spares<Location>,
 }
 
 impl Default for TxLists {
@@ -104,7 +104,7 @@ impl TxLists {
     const fn new() -> Self {
         Self {
             reads: Spares::new(TX_KEEP, TX_KEEP_CAPACITY),
-            writes: Spares::new(TX_KEEP, TX_KEEP_CAPACITY),
+            written: Spares::new(TX_KEEP, TX_KEEP_CAPACITY),
         }
     }
 
@@ -133,15 +133,19 @@ impl TxLists {
         self.reads.moved_from(scratch)
     }
 
-    /// `scratch`'s writes moved to a list of their own.
-    pub(crate) fn writes(&mut self, scratch: &mut Writes) -> Writes {
-        self.writes.moved_from(scratch)
+    /// Where `writes` went, in a list of their own: after they are recorded,
+    /// an outcome needs only that (to take them back when it runs again),
+    /// and a location is under half of a write's bytes.
+    pub(crate) fn written(&mut self, writes: &[(Location, Value)]) -> Vec<Location> {
+        let mut list = self.written.with_room(writes.len());
+        list.extend(writes.iter().map(|(loc, _)| *loc));
+        list
     }
 
     /// Takes back an outcome's lists (none where they were taken before).
     pub(crate) fn give_back_of(&mut self, outcome: &mut TxOutcome) {
         self.reads.give_back(std::mem::take(&mut outcome.reads));
-        self.writes.give_back(std::mem::take(&mut outcome.writes));
+        self.written.give_back(std::mem::take(&mut outcome.written));
     }
 }
 

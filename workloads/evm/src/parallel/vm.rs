@@ -318,7 +318,8 @@ pub(crate) struct TxOutcome {
     /// refused the transaction (maybe only because of a stale read).
     pub result: Result<Receipt, String>,
     pub reads: Vec<Read>,
-    pub writes: Vec<(Location, Value)>,
+    /// Where it wrote; what it wrote is recorded in the memory.
+    pub written: Vec<Location>,
     /// The worker that ran it, which takes its lists back.
     pub worker: usize,
 }
@@ -419,6 +420,12 @@ impl<'a> TxExecutor<'a> {
         }
     }
 
+    /// What the last execution wrote, until the next one: recorded in the
+    /// memory by the caller, while its outcome keeps only the locations.
+    pub(crate) fn writes(&self) -> &[(Location, Value)] {
+        &self.writes
+    }
+
     /// Keeps an outcome's read and write lists for later outcomes.
     pub(crate) fn give_back(&mut self, outcome: &mut TxOutcome) {
         self.spare.give_back_of(outcome);
@@ -490,7 +497,7 @@ impl<'a> TxExecutor<'a> {
             outcome: TxOutcome {
                 result,
                 reads: self.spare.reads(&mut db.reads),
-                writes: self.spare.writes(writes),
+                written: self.spare.written(writes),
                 worker: 0,
             },
             fee,
