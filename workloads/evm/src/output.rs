@@ -463,6 +463,17 @@ fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A seeded stream of numbers for tests that need many varied keys.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,13 +532,7 @@ mod tests {
     fn a_large_part_reads_in_address_order() {
         // Random addresses, a cluster with leading zero bytes (one bucket
         // holds them) and pairs sharing their first eight bytes.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut addresses: Vec<Address> = (0..6000)
             .map(|i| {
                 let mut a = [0u8; 20];

@@ -127,6 +127,7 @@ pub(super) fn sort_by_address_and_slot(slots: &mut Vec<SlotFinal>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::xorshift;
 
     fn slot(address: [u8; 20], slot: U256, value: u64) -> SlotFinal {
         SlotFinal {
@@ -174,13 +175,7 @@ mod tests {
 
     #[test]
     fn many_slots_come_out_as_a_plain_sort_puts_them() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut slots: Vec<SlotFinal> = (0..3000)
             .map(|i| {
                 // Five pairs of addresses, the two of a pair sharing their
@@ -210,13 +205,7 @@ mod tests {
 
     #[test]
     fn keys_dealt_into_buckets_come_out_as_a_plain_sort_puts_them() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut keys: Vec<Key> = Vec::new();
         // One address with thousands of hashed slots and small ones (dealt
         // again by slot), one with thousands of small slots (one bucket),
@@ -247,13 +236,7 @@ mod tests {
     fn the_key_alone_orders_slots_of_addresses_apart_in_their_first_bytes() {
         // A token's hashed balance slots and a pool's small slot numbers,
         // each address apart from the others in its first byte.
-        let mut state = 0x853c_49e6_748f_ea9bu64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x853c_49e6_748f_ea9b);
         let mut slots = Vec::new();
         for (i, first) in [9u8, 3, 200, 3 + 64].into_iter().enumerate() {
             let mut address = [first; 20];
