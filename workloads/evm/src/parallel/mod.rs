@@ -662,7 +662,7 @@ impl Shared<'_> {
 
     /// Whether `tx`'s last incarnation would still read what it read.
     fn reads_hold(&self, tx: TxIdx, outcome: Option<&TxOutcome>) -> bool {
-        outcome.is_some_and(|o| o.reads.iter().all(|read| self.mv.still_valid(tx, read)))
+        outcome.is_some_and(|o| self.mv.reads_still_valid(tx, &o.reads))
     }
 
     fn validate(

@@ -12,7 +12,7 @@
 //! few lists of its own a block straight from the thread-local, and the
 //! read and write lists of outcomes whose worker has not taken them back.
 
-use super::memory::{AccountFinal, Location, Read, SlotFinal, Value};
+use super::memory::{AccountFinal, KeptRead, Location, Read, SlotFinal, Value};
 use super::vm::TxOutcome;
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -66,14 +66,6 @@ impl<T> Spares<T> {
         list
     }
 
-    /// `scratch`'s items moved to a list of their own; `scratch` keeps its
-    /// room for the next task.
-    fn moved_from(&mut self, scratch: &mut Vec<T>) -> Vec<T> {
-        let mut list = self.with_room(scratch.len());
-        list.append(scratch);
-        list
-    }
-
     fn give_back(&mut self, mut list: Vec<T>) {
         if self.lists.len() < self.keep && (1..=self.keep_capacity).contains(&list.capacity()) {
             list.clear();
@@ -90,7 +82,7 @@ impl<T> Spares<T> {
 /// A worker's read and write lists: taken from its thread when it starts
 /// a block, given back when it ends.
 pub(crate) struct TxLists {
-    reads: Spares<Read>,
+    reads: Spares<KeptRead>,
     written: Spares<Location>,
 }
 
@@ -124,13 +116,17 @@ impl TxLists {
         });
     }
 
-    /// `scratch`'s reads moved to a list of their own. Exactly sized where
-    /// new: an outcome lives until the block ends, and lists with room to
-    /// spare (four or eight entries of 112-136 bytes where a transfer needs
-    /// two) spread a block's outcomes over three or four times the memory,
-    /// which slowed transfers by 4-8%.
-    pub(crate) fn reads(&mut self, scratch: &mut Vec<Read>) -> Vec<Read> {
-        self.reads.moved_from(scratch)
+    /// `scratch`'s reads as their outcome keeps them, in a list of their
+    /// own; `scratch` is emptied and keeps its room for the next task.
+    /// Exactly sized where new: an outcome lives until the block ends, and
+    /// lists with room to spare (four or eight entries of 112-136 bytes
+    /// where a transfer needs two) spread a block's outcomes over three or
+    /// four times the memory, which slowed transfers by 4-8%.
+    pub(crate) fn reads(&mut self, scratch: &mut Vec<Read>) -> Vec<KeptRead> {
+        let mut list = self.reads.with_room(KeptRead::entries_for(scratch));
+        KeptRead::keep(scratch, &mut list);
+        scratch.clear();
+        list
     }
 
     /// Where `writes` went, in a list of their own: after they are recorded,

@@ -10,7 +10,7 @@ use super::code_copies::CodeCopies;
 use super::keccak_memo::{self, KeccakMemo};
 use super::lazy::{LazyTokenTransfer, LazyTransfer, MOCK_SENDER_BALANCE};
 use super::memory::{
-    note_own_writes, Basic, Blocked, Location, MvMemory, Read, ReadValue, TxIdx, Value,
+    note_own_writes, Basic, Blocked, KeptRead, Location, MvMemory, Read, ReadValue, TxIdx, Value,
 };
 use super::spare::{TxLists, Writes};
 use crate::output::Receipt;
@@ -317,7 +317,7 @@ pub(crate) struct TxOutcome {
     /// thread that ran it, which frees its return data there. Err: revm
     /// refused the transaction (maybe only because of a stale read).
     pub result: Result<Receipt, String>,
-    pub reads: Vec<Read>,
+    pub reads: Vec<KeptRead>,
     /// Where it wrote; what it wrote is recorded in the memory.
     pub written: Vec<Location>,
     /// The worker that ran it, which takes its lists back.
