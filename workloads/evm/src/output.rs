@@ -232,6 +232,39 @@ fn merge_two<T: Copy, O>(
     merged
 }
 
+/// Buckets [`dealt_by`] deals keys into: the top bits of a word.
+pub(crate) const BUCKET_BITS: u32 = 11;
+
+/// Keys dealt into buckets by the top [`BUCKET_BITS`] of a word, in bucket
+/// order and, within a bucket, in the order given.
+pub(crate) struct Dealt<K> {
+    pub keys: Vec<K>,
+    /// Where each bucket starts, and the end.
+    pub buckets: Vec<usize>,
+}
+
+pub(crate) fn dealt_by<K: Copy + Default>(keys: &[K], word: impl Fn(&K) -> u64) -> Dealt<K> {
+    let bucket = |key: &K| (word(key) >> (64 - BUCKET_BITS)) as usize;
+    let mut buckets = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for key in keys {
+        buckets[bucket(key) + 1] += 1;
+    }
+    for b in 1..buckets.len() {
+        buckets[b] += buckets[b - 1];
+    }
+    let mut next = buckets.clone();
+    let mut dealt = vec![K::default(); keys.len()];
+    for key in keys {
+        let b = bucket(key);
+        dealt[next[b]] = *key;
+        next[b] += 1;
+    }
+    Dealt {
+        keys: dealt,
+        buckets,
+    }
+}
+
 /// `keys` in `order`, which must order by their first word first: dealt
 /// into buckets by that word's top bits, then each bucket sorted. One
 /// comparison sort of a gigagas block's changes took a millisecond on each
@@ -240,30 +273,15 @@ fn sort_by_prefix(
     mut keys: Vec<(u64, u32)>,
     order: impl Fn(&(u64, u32), &(u64, u32)) -> std::cmp::Ordering,
 ) -> Vec<(u64, u32)> {
-    const BITS: u32 = 11;
-    if keys.len() < 1 << BITS {
+    if keys.len() < 1 << BUCKET_BITS {
         keys.sort_unstable_by(order);
         return keys;
     }
-    let bucket = |key: &(u64, u32)| (key.0 >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; (1 << BITS) + 1];
-    for key in &keys {
-        starts[bucket(key) + 1] += 1;
+    let mut dealt = dealt_by(&keys, |key| key.0);
+    for bounds in dealt.buckets.windows(2) {
+        dealt.keys[bounds[0]..bounds[1]].sort_unstable_by(&order);
     }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
-    }
-    let mut next = starts.clone();
-    let mut dealt = vec![(0u64, 0u32); keys.len()];
-    for key in keys {
-        let b = bucket(&key);
-        dealt[next[b]] = key;
-        next[b] += 1;
-    }
-    for bounds in starts.windows(2) {
-        dealt[bounds[0]..bounds[1]].sort_unstable_by(&order);
-    }
-    dealt
+    dealt.keys
 }
 
 impl StateDiff {

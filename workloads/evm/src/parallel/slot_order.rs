@@ -4,7 +4,7 @@
 
 use super::memory::{SlotEnd, SlotFinal};
 use super::{prefetch, spare};
-use crate::output::prefix;
+use crate::output::{dealt_by, prefix, BUCKET_BITS};
 use revm::primitives::{Address, U256};
 use std::cmp::Ordering;
 
@@ -13,9 +13,6 @@ type Key = (u64, u64, u64, u32);
 
 /// How far ahead of the gather its slots are asked for.
 const GATHER_LOOKAHEAD: usize = 8;
-
-/// Buckets a sort deals keys into: the top bits of a word.
-const BUCKET_BITS: u32 = 11;
 
 /// `keys` in order. Dealt into buckets by the top bits of the address
 /// prefix, and a bucket of one address (a token's balances) again by the
@@ -43,35 +40,6 @@ fn sorted_keys(mut keys: Vec<Key>) -> Vec<Key> {
         }
     }
     dealt.keys
-}
-
-/// Keys dealt into buckets by the top bits of a word, in bucket order.
-struct Dealt {
-    keys: Vec<Key>,
-    /// Where each bucket starts, and the end.
-    buckets: Vec<usize>,
-}
-
-fn dealt_by(keys: &[Key], word: impl Fn(&Key) -> u64) -> Dealt {
-    let bucket = |key: &Key| (word(key) >> (64 - BUCKET_BITS)) as usize;
-    let mut buckets = vec![0usize; (1 << BUCKET_BITS) + 1];
-    for key in keys {
-        buckets[bucket(key) + 1] += 1;
-    }
-    for b in 1..buckets.len() {
-        buckets[b] += buckets[b - 1];
-    }
-    let mut next = buckets.clone();
-    let mut dealt = vec![(0, 0, 0, 0); keys.len()];
-    for key in keys {
-        let b = bucket(key);
-        dealt[next[b]] = *key;
-        next[b] += 1;
-    }
-    Dealt {
-        keys: dealt,
-        buckets,
-    }
 }
 
 pub(super) fn by_address_and_slot(a: &SlotFinal, b: &SlotFinal) -> Ordering {
