@@ -234,9 +234,15 @@ impl<'a> Fold<'a> {
         if slots.is_empty() {
             return spare::keep_slot_list(slots);
         }
+        // Each account's run of slots with the part it goes to: one lookup
+        // a run, not a slot.
+        let runs: Vec<(usize, usize)> = slots
+            .chunk_by(|a, b| a.address == b.address)
+            .map(|run| (run.len(), self.mv.part_of(run[0].address, self.parts)))
+            .collect();
         let mut counts = vec![0; self.parts];
-        for run in slots.chunk_by(|a, b| a.address == b.address) {
-            counts[self.mv.part_of(run[0].address, self.parts)] += run.len();
+        for &(len, owner) in &runs {
+            counts[owner] += len;
         }
         let send = |owner: usize, sent: Vec<SlotFinal>| {
             self.inboxes[owner].lock().unwrap().push(sent);
@@ -247,9 +253,11 @@ impl<'a> Fold<'a> {
         }
         let mut outgoing: Vec<Vec<SlotFinal>> =
             counts.iter().map(|&c| spare::slot_list(c)).collect();
-        for slot in slots.drain(..) {
-            outgoing[self.mv.part_of(slot.address, self.parts)].push(slot);
+        let mut drained = slots.drain(..);
+        for (len, owner) in runs {
+            outgoing[owner].extend(drained.by_ref().take(len));
         }
+        drop(drained);
         spare::keep_slot_list(slots);
         for (owner, sent) in outgoing.into_iter().enumerate() {
             if sent.is_empty() {
