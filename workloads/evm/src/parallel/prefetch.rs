@@ -60,6 +60,26 @@ pub(super) fn for_write<T>(value: *const T) {
     let _ = value;
 }
 
+/// Starts fetching, for writing, the first lines of the `bytes` from
+/// `start` (at most [`MAX_LINES`]): a list's reserved room.
+#[inline]
+pub(super) fn for_write_bytes<T>(start: *const T, bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let first = (start as usize) / LINE * LINE;
+        let end = (start as usize).saturating_add(bytes);
+        for at in (first..end).step_by(LINE).take(MAX_LINES) {
+            for_write(at as *const [u8; LINE]);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (start, bytes);
+}
+
+/// The most lines [`for_write_bytes`] fetches: more is a long list, whose
+/// tail the hardware prefetcher follows.
+const MAX_LINES: usize = 16;
+
 /// Starts fetching, for reading, the lines `value` spans: a value found
 /// through a table (a pre-state account) whose fields sit a line or two
 /// past the key the lookup compared, fetched for a run of them at once.
