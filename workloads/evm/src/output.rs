@@ -223,8 +223,11 @@ fn merge_two<T: Copy, O>(
     let mut merged = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
-        let take_b = less(&b[j], &a[i]);
-        merged.push(out(if take_b { b[j] } else { a[i] }));
+        // Both read, then one kept: a select, where taking one or the
+        // other was a branch as unpredictable as the comparison.
+        let (x, y) = (a[i], b[j]);
+        let take_b = less(&y, &x);
+        merged.push(out(if take_b { y } else { x }));
         j += usize::from(take_b);
         i += usize::from(!take_b);
     }
