@@ -662,9 +662,9 @@ impl Shard {
         self.position(loc, hash).map(|i| &mut self.entries[i].1)
     }
 
-    /// Adds `tx`'s version of `loc`, replacing one it had. Returns whether
-    /// the index grew, and whether another transaction has a version of
-    /// `loc` too.
+    /// Adds `tx`'s version of `loc`, replacing one it had; an account new
+    /// to the shard gets its entry in `pre` kept. Returns whether the index
+    /// grew, and whether another transaction has a version of `loc` too.
     fn insert(
         &mut self,
         loc: Location,

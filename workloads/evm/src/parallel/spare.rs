@@ -71,10 +71,10 @@ impl<T> Spares<T> {
         list
     }
 
-    /// Starts fetching the next list's memory, and the bookkeeping of the
-    /// one after it. A kept list was last written a block ago, most
-    /// likely by another core: its first write and the load of its
-    /// pointer were each a cache miss, 6% of a 2-thread transfer block.
+    /// Starts fetching the next list's memory, and the pointer of the list
+    /// [`LIST_LOOKAHEAD`] further on. A kept list was last written a block
+    /// ago, most likely by another core: its first write and the load of
+    /// its pointer were each a cache miss, 6% of a 2-thread transfer block.
     fn fetch_next(&self) {
         if !prefetch::WORKS {
             return;
