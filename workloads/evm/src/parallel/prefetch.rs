@@ -26,15 +26,20 @@ static PREFETCHW: LazyLock<bool> = LazyLock::new(|| {
     __cpuid(0x8000_0000).eax >= 0x8000_0001 && __cpuid(0x8000_0001).ecx & (1 << 8) != 0
 });
 
-/// The start of each line `value` spans: a value that straddles lines
-/// spans one more than its size says.
+/// The start of each line the `bytes` from `start` span: a value that
+/// straddles lines spans one more than its size says.
 #[cfg(target_arch = "x86_64")]
-fn lines<T>(value: *const T) -> impl Iterator<Item = *const i8> {
-    let start = value as *const i8;
+fn lines(start: *const i8, bytes: usize) -> impl Iterator<Item = *const i8> {
     let offset = start as usize % LINE;
-    (0..offset + std::mem::size_of::<T>().max(1))
+    (0..offset + bytes)
         .step_by(LINE)
         .map(move |line| start.wrapping_sub(offset).wrapping_add(line))
+}
+
+/// The lines `value` spans.
+#[cfg(target_arch = "x86_64")]
+fn lines_of<T>(value: *const T) -> impl Iterator<Item = *const i8> {
+    lines(value.cast(), std::mem::size_of::<T>().max(1))
 }
 
 /// Starts fetching, for writing, the lines `value` spans (it may be memory
@@ -44,7 +49,7 @@ pub(super) fn for_write<T>(value: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
         let exclusive = *PREFETCHW;
-        for at in lines(value) {
+        for at in lines_of(value) {
             // SAFETY: a prefetch reads nothing and cannot fault; PREFETCHW
             // runs only where CPUID reports it.
             unsafe {
@@ -65,12 +70,8 @@ pub(super) fn for_write<T>(value: *const T) {
 #[inline]
 pub(super) fn for_write_bytes<T>(start: *const T, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
-    {
-        let first = (start as usize) / LINE * LINE;
-        let end = (start as usize).saturating_add(bytes);
-        for at in (first..end).step_by(LINE).take(MAX_LINES) {
-            for_write(at as *const [u8; LINE]);
-        }
+    for at in lines(start.cast(), bytes).take(MAX_LINES) {
+        for_write(at.cast::<[u8; LINE]>());
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (start, bytes);
@@ -86,7 +87,7 @@ const MAX_LINES: usize = 16;
 #[inline]
 pub(super) fn for_read<T>(value: *const T) {
     #[cfg(target_arch = "x86_64")]
-    for at in lines(value) {
+    for at in lines_of(value) {
         // SAFETY: a prefetch reads nothing and cannot fault.
         unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
     }
